@@ -1,0 +1,28 @@
+//! Shared build script: gives binaries and test executables an rpath to libtorch's `lib/`,
+//! so they run without LD_LIBRARY_PATH. Mirrors how torch-sys finds libtorch.
+use std::path::PathBuf;
+use std::process::Command;
+
+fn libtorch_lib() -> Option<PathBuf> {
+    if std::env::var_os("LIBTORCH_USE_PYTORCH").is_some() {
+        let python = std::env::var("PYTHON_SYS_EXECUTABLE").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(python)
+            .args(["-c", "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))"])
+            .output()
+            .ok()?;
+        return Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()));
+    }
+    if let Some(lib) = std::env::var_os("LIBTORCH_LIB") {
+        return Some(PathBuf::from(lib).join("lib"));
+    }
+    std::env::var_os("LIBTORCH").map(|p| PathBuf::from(p).join("lib"))
+}
+
+fn main() {
+    for var in ["LIBTORCH", "LIBTORCH_LIB", "LIBTORCH_USE_PYTORCH"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    if let Some(lib) = libtorch_lib() {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    }
+}

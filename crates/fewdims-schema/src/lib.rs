@@ -1,0 +1,8 @@
+//! Artifact contracts shared by every stage: file layouts, column names, tensor names and
+//! metadata keys (see `shared/DESIGN.md`, "Artifact contracts"), plus atomic writes.
+//!
+//! Every stage reads and writes through the names defined here, so a contract changes in one place.
+
+pub mod atomic;
+
+pub use atomic::{AtomicFile, write_atomic};
