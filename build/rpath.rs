@@ -7,7 +7,10 @@ fn libtorch_lib() -> Option<PathBuf> {
     if std::env::var_os("LIBTORCH_USE_PYTORCH").is_some() {
         let python = std::env::var("PYTHON_SYS_EXECUTABLE").unwrap_or_else(|_| "python3".into());
         let out = Command::new(python)
-            .args(["-c", "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))"])
+            .args([
+                "-c",
+                "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))",
+            ])
             .output()
             .ok()?;
         return Some(PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()));
@@ -22,7 +25,18 @@ fn main() {
     for var in ["LIBTORCH", "LIBTORCH_LIB", "LIBTORCH_USE_PYTORCH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    if let Some(lib) = libtorch_lib() {
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    match libtorch_lib() {
+        Some(lib) if lib.join("libtorch_cpu.so").exists() => {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+        }
+        Some(lib) => panic!(
+            "fewdims: libtorch is missing: {} has no libtorch_cpu.so. Run `make libtorch` \
+             (builds a CPU libtorch 2.9.0 under ~/.cache/fewdims) and set LIBTORCH to it.",
+            lib.display()
+        ),
+        None => println!(
+            "cargo:warning=LIBTORCH is not set: the tch backend will not find libtorch at run time. \
+             Use `make`, or `export LIBTORCH=$HOME/.cache/fewdims/libtorch-2.9.0-cpu`."
+        ),
     }
 }

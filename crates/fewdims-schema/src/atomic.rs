@@ -21,14 +21,21 @@ impl AtomicFile {
             fs::create_dir_all(parent)?;
         }
         let name = dest.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("{} has no file name", dest.display()))
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} has no file name", dest.display()),
+            )
         })?;
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".tmp.{}", std::process::id()));
         let tmp = dest.with_file_name(tmp_name);
         let writer = BufWriter::new(File::create(&tmp)?);
-        Ok(Self { dest, tmp, writer: Some(writer) })
+        Ok(Self {
+            dest,
+            tmp,
+            writer: Some(writer),
+        })
     }
 
     /// The final path.
@@ -48,10 +55,16 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.as_mut().expect("writer present until commit").write(buf)
+        self.writer
+            .as_mut()
+            .expect("writer present until commit")
+            .write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.writer.as_mut().expect("writer present until commit").flush()
+        self.writer
+            .as_mut()
+            .expect("writer present until commit")
+            .flush()
     }
 }
 

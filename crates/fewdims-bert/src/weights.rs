@@ -1,0 +1,304 @@
+//! Hugging Face tensor names ⇄ burn modules: the one mapping table ([`visit`]), plus loading and
+//! saving `model.safetensors` under those names.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use burn::module::Param;
+use burn::nn::{Embedding, LayerNorm, Linear};
+use burn::tensor::{Device, Tensor, TensorData};
+use safetensors::{Dtype, SafeTensors};
+
+use crate::{BertConfig, BertError, BertModel};
+
+/// HF checkpoints keep these tensors that are not encoder parameters; they are ignored.
+const NOT_PARAMETERS: [&str; 1] = ["embeddings.position_ids"];
+/// Prefixes of task heads (HF's and ours) that may sit beside the encoder.
+const HEAD_PREFIXES: [&str; 3] = ["cls.", "classifier.", "head."];
+
+/// A burn module filled from (or saved to) one HF name stem.
+pub enum Slot<'a> {
+    /// `<stem>.weight` [out, in] (transposed: burn keeps [in, out]) and `<stem>.bias` [out].
+    Linear(&'a mut Linear),
+    /// `<stem>.weight` (or `.gamma`) and `<stem>.bias` (or `.beta`), each [H].
+    LayerNorm(&'a mut LayerNorm),
+    /// `<stem>.weight` [rows, H].
+    Embedding(&'a mut Embedding),
+}
+
+/// The mapping table: every HF name stem of a `BertModel` and the module it fills.
+pub fn visit(model: &mut BertModel, f: &mut dyn FnMut(&str, Slot<'_>)) {
+    let e = &mut model.embeddings;
+    f(
+        "embeddings.word_embeddings",
+        Slot::Embedding(&mut e.word_embeddings),
+    );
+    f(
+        "embeddings.position_embeddings",
+        Slot::Embedding(&mut e.position_embeddings),
+    );
+    f(
+        "embeddings.token_type_embeddings",
+        Slot::Embedding(&mut e.token_type_embeddings),
+    );
+    f("embeddings.LayerNorm", Slot::LayerNorm(&mut e.layer_norm));
+    for (i, layer) in model.layers.iter_mut().enumerate() {
+        let p = format!("encoder.layer.{i}");
+        let a = &mut layer.attention;
+        f(
+            &format!("{p}.attention.self.query"),
+            Slot::Linear(&mut a.query),
+        );
+        f(&format!("{p}.attention.self.key"), Slot::Linear(&mut a.key));
+        f(
+            &format!("{p}.attention.self.value"),
+            Slot::Linear(&mut a.value),
+        );
+        f(
+            &format!("{p}.attention.output.dense"),
+            Slot::Linear(&mut a.output),
+        );
+        f(
+            &format!("{p}.attention.output.LayerNorm"),
+            Slot::LayerNorm(&mut a.layer_norm),
+        );
+        f(
+            &format!("{p}.intermediate.dense"),
+            Slot::Linear(&mut layer.intermediate),
+        );
+        f(
+            &format!("{p}.output.dense"),
+            Slot::Linear(&mut layer.output),
+        );
+        f(
+            &format!("{p}.output.LayerNorm"),
+            Slot::LayerNorm(&mut layer.layer_norm),
+        );
+    }
+    if let Some(pooler) = model.pooler.as_mut() {
+        f("pooler.dense", Slot::Linear(&mut pooler.dense));
+    }
+}
+
+/// What a load found besides the encoder tensors it used.
+#[derive(Clone, Debug, Default)]
+pub struct LoadReport {
+    /// `"bert."` for a `BertFor*` checkpoint, `""` for a bare `BertModel`.
+    pub prefix: String,
+    pub has_pooler: bool,
+    /// Head tensors (`cls.*`, `classifier.*`, `head.*`) present but not part of the encoder.
+    pub heads: Vec<String>,
+    /// Tensors nobody expected (not encoder, not a known head).
+    pub unexpected: Vec<String>,
+}
+
+/// Raw tensors of a safetensors file, as f32, keyed by name.
+pub type TensorMap = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// Reads every floating tensor of a safetensors file as f32 (f16/bf16 widened); integer tensors are skipped.
+pub fn read_safetensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>), BertError> {
+    let bytes = std::fs::read(path).map_err(|source| BertError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let bad = |reason: String| BertError::Weights {
+        path: path.into(),
+        reason,
+    };
+    let (_, meta) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let mut out = TensorMap::new();
+    for (name, view) in tensors.tensors() {
+        let data = view.data();
+        let values: Vec<f32> = match view.dtype() {
+            Dtype::F32 => data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            Dtype::F16 => data
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => data
+                .chunks_exact(2)
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            Dtype::F64 => data
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
+                .collect(),
+            _ => continue,
+        };
+        out.insert(name, (view.shape().to_vec(), values));
+    }
+    Ok((out, meta.metadata().clone().unwrap_or_default()))
+}
+
+/// Builds a model from a tensor map under HF names (with or without the `bert.` prefix).
+/// Missing and mis-shaped tensors are errors, all listed at once.
+pub fn model_from_tensors(
+    config: &BertConfig,
+    tensors: &TensorMap,
+    source: &Path,
+    device: &Device,
+) -> Result<(BertModel, LoadReport), BertError> {
+    let prefix = if tensors.keys().any(|k| k.starts_with("bert.embeddings.")) {
+        "bert."
+    } else {
+        ""
+    };
+    let has_pooler = tensors.contains_key(&format!("{prefix}pooler.dense.weight"));
+    let mut model = config.init(has_pooler, device);
+    let mut used = HashSet::new();
+    let mut problems = Vec::new();
+    let mut take = |name: &str, aliases: &[&str], want: &[usize]| -> Option<Vec<f32>> {
+        let found = std::iter::once(name)
+            .chain(aliases.iter().copied())
+            .map(|n| format!("{prefix}{n}"));
+        let Some(key) = found.clone().find(|k| tensors.contains_key(k)) else {
+            problems.push(format!("missing tensor {prefix}{name} (shape {want:?})"));
+            return None;
+        };
+        let (shape, values) = &tensors[&key];
+        used.insert(key.clone());
+        if shape != want {
+            problems.push(format!(
+                "tensor {key} has shape {shape:?}, expected {want:?}"
+            ));
+            return None;
+        }
+        Some(values.clone())
+    };
+    visit(&mut model, &mut |stem, slot| match slot {
+        Slot::Linear(linear) => {
+            let [i, o] = linear.weight.dims();
+            let w = take(&format!("{stem}.weight"), &[], &[o, i]);
+            let b = take(&format!("{stem}.bias"), &[], &[o]);
+            if let (Some(w), Some(b)) = (w, b) {
+                // Transposed on the host, so burn gets a contiguous [in, out] weight (faster matmuls).
+                let w =
+                    Tensor::<2>::from_data(TensorData::new(transpose(&w, o, i), [i, o]), device);
+                linear.weight = Param::from_tensor(w);
+                linear.bias = Some(Param::from_tensor(Tensor::from_data(
+                    TensorData::new(b, [o]),
+                    device,
+                )));
+            }
+        }
+        Slot::LayerNorm(norm) => {
+            let [h] = norm.gamma.dims();
+            let g = take(&format!("{stem}.weight"), &[&format!("{stem}.gamma")], &[h]);
+            let b = take(&format!("{stem}.bias"), &[&format!("{stem}.beta")], &[h]);
+            if let (Some(g), Some(b)) = (g, b) {
+                norm.gamma = Param::from_tensor(Tensor::from_data(TensorData::new(g, [h]), device));
+                norm.beta = Some(Param::from_tensor(Tensor::from_data(
+                    TensorData::new(b, [h]),
+                    device,
+                )));
+            }
+        }
+        Slot::Embedding(emb) => {
+            let [r, h] = emb.weight.dims();
+            if let Some(w) = take(&format!("{stem}.weight"), &[], &[r, h]) {
+                emb.weight =
+                    Param::from_tensor(Tensor::from_data(TensorData::new(w, [r, h]), device));
+            }
+        }
+    });
+    if !problems.is_empty() {
+        return Err(BertError::Weights {
+            path: source.into(),
+            reason: problems.join("; "),
+        });
+    }
+    let mut report = LoadReport {
+        prefix: prefix.into(),
+        has_pooler,
+        ..Default::default()
+    };
+    for name in tensors.keys().filter(|k| !used.contains(*k)) {
+        let bare = name.strip_prefix(prefix).unwrap_or(name);
+        if NOT_PARAMETERS.contains(&bare) {
+            continue;
+        }
+        if HEAD_PREFIXES
+            .iter()
+            .any(|p| name.starts_with(p) || bare.starts_with(p))
+        {
+            report.heads.push(name.clone());
+        } else {
+            report.unexpected.push(name.clone());
+        }
+    }
+    Ok((model, report))
+}
+
+/// The encoder's tensors under HF names (no prefix), f32, HF layouts ([out, in] for linear weights).
+pub fn model_to_tensors(model: &BertModel) -> TensorMap {
+    let mut model = model.clone();
+    let mut out = TensorMap::new();
+    let mut put = |name: String, t: TensorData| {
+        let shape = t.shape().to_vec();
+        out.insert(
+            name,
+            (shape, t.try_into_vec_as::<f32>().expect("float tensor")),
+        );
+    };
+    visit(&mut model, &mut |stem, slot| match slot {
+        Slot::Linear(l) => {
+            put(
+                format!("{stem}.weight"),
+                l.weight.val().transpose().into_data(),
+            );
+            let b = l.bias.as_ref().expect("BERT linears have biases");
+            put(format!("{stem}.bias"), b.val().into_data());
+        }
+        Slot::LayerNorm(n) => {
+            put(format!("{stem}.weight"), n.gamma.val().into_data());
+            let b = n.beta.as_ref().expect("BERT LayerNorms have a bias");
+            put(format!("{stem}.bias"), b.val().into_data());
+        }
+        Slot::Embedding(e) => put(format!("{stem}.weight"), e.weight.val().into_data()),
+    });
+    out
+}
+
+/// Serializes f32 tensors (plus `__metadata__`) to safetensors bytes.
+pub fn safetensors_bytes(
+    tensors: &TensorMap,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, BertError> {
+    let raw: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(name, (shape, values))| {
+            (
+                name.clone(),
+                shape.clone(),
+                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            )
+        })
+        .collect();
+    let views = raw
+        .iter()
+        .map(|(name, shape, bytes)| {
+            let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map_err(|e| BertError::Save(format!("tensor {name}: {e}")))?;
+            Ok((name.as_str(), view))
+        })
+        .collect::<Result<Vec<_>, BertError>>()?;
+    let meta = (!metadata.is_empty()).then_some(metadata);
+    safetensors::serialize(views, meta).map_err(|e| BertError::Save(e.to_string()))
+}
+
+/// Row-major [rows, cols] → row-major [cols, rows].
+pub fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0f32; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}

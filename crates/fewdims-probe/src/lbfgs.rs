@@ -1,0 +1,226 @@
+//! The full-vector logistic probe: L2 logistic regression on all H dims, binary (one weight
+//! vector) or multinomial (one per class, symmetric, as scikit-learn's lbfgs solver), minimized
+//! by L-BFGS with a backtracking Armijo line search. Dense products go through ndarray
+//! (matrixmultiply, runtime SIMD dispatch).
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+/// A fitted full-vector logistic probe: `w` is `[h, c]` (c = 1 for binary), `b` is `[c]`.
+#[derive(Debug, Clone)]
+pub struct FullLogit {
+    pub w: Array2<f64>,
+    pub b: Array1<f64>,
+    pub iterations: usize,
+}
+
+/// L-BFGS settings.
+#[derive(Debug, Clone, Copy)]
+pub struct LbfgsOpts {
+    pub lambda: f64,
+    /// Stop when the largest gradient entry is below `gtol * n`.
+    pub gtol: f64,
+    pub max_iter: usize,
+    pub memory: usize,
+}
+
+impl Default for LbfgsOpts {
+    fn default() -> Self {
+        Self {
+            lambda: 1.0,
+            gtol: 1e-6,
+            max_iter: 2000,
+            memory: 10,
+        }
+    }
+}
+
+/// Loss and gradient of the penalized objective at `theta` = [W row-major (h x c), b (c)].
+fn loss_grad(
+    x: ArrayView2<f64>,
+    y: &[u32],
+    c: usize,
+    lambda: f64,
+    theta: &[f64],
+    grad: &mut [f64],
+) -> f64 {
+    let (n, h) = x.dim();
+    let w = ArrayView2::from_shape((h, c), &theta[..h * c]).expect("theta holds h x c weights");
+    let b = &theta[h * c..];
+    let mut z = x.dot(&w);
+    let mut loss = 0.0;
+    for (i, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
+        let yi = y[i] as usize;
+        if c == 1 {
+            let v = row[0] + b[0];
+            let t = if yi == 1 { 1.0 } else { 0.0 };
+            loss += v.max(0.0) + (-v.abs()).exp().ln_1p() - t * v;
+            row[0] = 1.0 / (1.0 + (-v).exp()) - t;
+        } else {
+            for k in 0..c {
+                row[k] += b[k];
+            }
+            let m = row.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
+            let se: f64 = row.iter().map(|&v| (v - m).exp()).sum();
+            loss += m + se.ln() - row[yi];
+            for k in 0..c {
+                row[k] = (row[k] - m).exp() / se - if k == yi { 1.0 } else { 0.0 };
+            }
+        }
+    }
+    let gw = x.t().dot(&z);
+    let mut reg = 0.0;
+    for (k, (&g, &wv)) in gw.iter().zip(w.iter()).enumerate() {
+        grad[k] = g + lambda * wv;
+        reg += wv * wv;
+    }
+    let gb = z.sum_axis(Axis(0));
+    grad[h * c..].copy_from_slice(gb.as_slice().expect("contiguous"));
+    debug_assert_eq!(n, y.len());
+    loss + 0.5 * lambda * reg
+}
+
+fn dotv(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Minimizes `f` (returning loss, writing the gradient) from `x0`; returns (x, iterations).
+pub fn minimize(
+    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
+    x0: Vec<f64>,
+    gtol: f64,
+    max_iter: usize,
+    memory: usize,
+) -> (Vec<f64>, usize) {
+    let d = x0.len();
+    let mut x = x0;
+    let mut g = vec![0.0; d];
+    let mut fx = f(&x, &mut g);
+    let (mut ss, mut ys, mut rho): (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<f64>) =
+        (vec![], vec![], vec![]);
+    let mut gn = vec![0.0; d];
+    let mut xn = vec![0.0; d];
+    for it in 0..max_iter {
+        if g.iter().fold(0f64, |m, v| m.max(v.abs())) <= gtol {
+            return (x, it);
+        }
+        // Two-loop recursion: dir = -H g.
+        let mut q = g.clone();
+        let mut alpha = vec![0.0; ss.len()];
+        for i in (0..ss.len()).rev() {
+            alpha[i] = rho[i] * dotv(&ss[i], &q);
+            q.iter_mut()
+                .zip(&ys[i])
+                .for_each(|(qv, yv)| *qv -= alpha[i] * yv);
+        }
+        let gamma = match ss.last() {
+            Some(s) => dotv(s, ys.last().unwrap()) / dotv(ys.last().unwrap(), ys.last().unwrap()),
+            None => 1.0 / dotv(&g, &g).sqrt().max(1e-12),
+        };
+        q.iter_mut().for_each(|v| *v *= gamma);
+        for i in 0..ss.len() {
+            let beta = rho[i] * dotv(&ys[i], &q);
+            q.iter_mut()
+                .zip(&ss[i])
+                .for_each(|(qv, sv)| *qv += (alpha[i] - beta) * sv);
+        }
+        let mut slope = -dotv(&g, &q);
+        if slope >= 0.0 {
+            // Not a descent direction: restart from steepest descent.
+            ss.clear();
+            ys.clear();
+            rho.clear();
+            q = g
+                .iter()
+                .map(|v| v / dotv(&g, &g).sqrt().max(1e-12))
+                .collect();
+            slope = -dotv(&g, &q);
+        }
+        let mut step = 1.0;
+        let mut fnew;
+        loop {
+            xn.iter_mut()
+                .zip(&x)
+                .zip(&q)
+                .for_each(|((n, &xv), &qv)| *n = xv - step * qv);
+            fnew = f(&xn, &mut gn);
+            if fnew <= fx + 1e-4 * step * slope || step < 1e-12 {
+                break;
+            }
+            step *= 0.5;
+        }
+        if step < 1e-12 {
+            return (x, it);
+        }
+        let sv: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let yv: Vec<f64> = gn.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy = dotv(&sv, &yv);
+        let converged = (fx - fnew).abs() <= 1e-13 * fx.abs().max(1.0);
+        std::mem::swap(&mut x, &mut xn);
+        std::mem::swap(&mut g, &mut gn);
+        fx = fnew;
+        if sy > 1e-12 {
+            if ss.len() == memory {
+                ss.remove(0);
+                ys.remove(0);
+                rho.remove(0);
+            }
+            ss.push(sv);
+            ys.push(yv);
+            rho.push(1.0 / sy);
+        }
+        if converged {
+            return (x, it + 1);
+        }
+    }
+    (x, max_iter)
+}
+
+impl FullLogit {
+    /// Fits on row-major standardized features `x` `[n, h]` and labels in `0..classes`.
+    pub fn fit(x: ArrayView2<f64>, y: &[u32], classes: usize, opts: &LbfgsOpts) -> Self {
+        let (n, h) = x.dim();
+        let c = if classes <= 2 { 1 } else { classes };
+        let mut theta = vec![0.0; h * c + c];
+        // Start the intercepts at the class log-frequencies.
+        let mut counts = vec![1e-3f64; classes.max(2)];
+        y.iter().for_each(|&v| counts[v as usize] += 1.0);
+        if c == 1 {
+            theta[h] = (counts[1] / counts[0]).ln();
+        } else {
+            for k in 0..c {
+                theta[h * c + k] = (counts[k] / n as f64).ln();
+            }
+        }
+        let lambda = opts.lambda;
+        let gtol = opts.gtol * n as f64;
+        let (theta, iterations) = minimize(
+            |t, g| loss_grad(x, y, c, lambda, t, g),
+            theta,
+            gtol,
+            opts.max_iter,
+            opts.memory,
+        );
+        let w = Array2::from_shape_vec((h, c), theta[..h * c].to_vec()).expect("h x c");
+        let b = Array1::from_vec(theta[h * c..].to_vec());
+        Self { w, b, iterations }
+    }
+
+    /// Predicted classes of row-major `x`.
+    pub fn predict(&self, x: ArrayView2<f64>) -> Vec<u32> {
+        let z = x.dot(&self.w) + &self.b;
+        if self.w.ncols() == 1 {
+            return z.column(0).iter().map(|&v| (v > 0.0) as u32).collect();
+        }
+        z.axis_iter(Axis(0))
+            .map(|r| {
+                let mut best = 0;
+                for k in 1..r.len() {
+                    if r[k] > r[best] {
+                        best = k;
+                    }
+                }
+                best as u32
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,462 @@
+//! The hidden-state contract: `hidden/<id>/<task>/<split>.safetensors`.
+//!
+//! Tensors (little-endian, C order):
+//! - one F32 tensor per readout, named by the readout (`cls`, `max-norm`, `mean`, `pos:N`,
+//!   `pooler`), shape `[N, L+1, H]`: layer 0 is the embeddings output, layer l the output of
+//!   encoder layer l. `pooler` has one layer: `[N, 1, H]`.
+//! - `label` `[N]`: I64 class index for classification (-1 = unlabelled), F32 for regression.
+//! - `idx` `[N]` U32: the item ids of the token parquet, in file order.
+//! - optional full per-token states: `tokens` F32 `[T, L+1, H]`, every real token of every item
+//!   (special tokens included, padding excluded), items one after another in file order, and
+//!   `offsets` U64 `[N+1]`: item i owns rows `offsets[i]..offsets[i+1]` of `tokens`.
+//!
+//! `__metadata__` keys are the `META_*` constants. The tensors lie in the order readouts (as
+//! listed in `readouts`), `label`, `idx`, `tokens`, `offsets`; readers must not rely on it.
+//!
+//! Write with [`HiddenWriter`] (streams batches to disk, memory flat in N) or
+//! [`HiddenStates::write`]; read with [`HiddenReader`] (header first, one readout or one layer at
+//! a time) or [`HiddenStates::read`]. Both validate everything against the contract.
+
+mod read;
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use read::HiddenReader;
+pub use write::{HiddenBatch, HiddenWriter, LabelSlice, TokenBatch};
+
+pub use crate::task::{KIND_CLASSIFICATION, KIND_REGRESSION, METRICS};
+
+/// Readout: the first token's vector.
+pub const READOUT_CLS: &str = "cls";
+/// Readout: the token vector of largest L2 norm, padding excluded (the paper's max-pooling).
+pub const READOUT_MAX_NORM: &str = "max-norm";
+/// Readout: masked mean over real tokens.
+pub const READOUT_MEAN: &str = "mean";
+/// Readout: BERT's pooler output; one layer only.
+pub const READOUT_POOLER: &str = "pooler";
+/// Readout prefix: `pos:N` is the token at position N (clamped to the item's last real token).
+pub const READOUT_POS_PREFIX: &str = "pos:";
+
+/// Tensor: labels `[N]`.
+pub const TENSOR_LABEL: &str = "label";
+/// Tensor: item ids `[N]` U32.
+pub const TENSOR_IDX: &str = "idx";
+/// Tensor: per-token states `[T, L+1, H]` (optional).
+pub const TENSOR_TOKENS: &str = "tokens";
+/// Tensor: per-item row offsets into `tokens`, `[N+1]` U64 (present iff `tokens` is).
+pub const TENSOR_OFFSETS: &str = "offsets";
+
+/// Metadata: model name.
+pub const META_MODEL: &str = "model";
+/// Metadata: task name.
+pub const META_TASK: &str = "task";
+/// Metadata: split name.
+pub const META_SPLIT: &str = "split";
+/// Metadata: comma-separated readout names, in tensor order.
+pub const META_READOUTS: &str = "readouts";
+/// Metadata: number of encoder layers L (tensors hold L+1).
+pub const META_NUM_LAYERS: &str = "num_layers";
+/// Metadata: hidden size H.
+pub const META_HIDDEN_SIZE: &str = "hidden_size";
+/// Metadata: `classification` or `regression`.
+pub const META_KIND: &str = "kind";
+/// Metadata: comma-separated metric names; the first is the selection metric.
+pub const META_METRICS: &str = "metrics";
+/// Metadata: JSON array of class names (`[]` for regression).
+pub const META_LABEL_NAMES: &str = "label_names";
+/// Metadata: the model dir or run dir the states came from.
+pub const META_SOURCE: &str = "source";
+
+/// The file of one split: `<root>/<id>/<task>/<split>.safetensors`.
+pub fn hidden_path(root: impl AsRef<Path>, id: &str, task: &str, split: &str) -> PathBuf {
+    root.as_ref()
+        .join(id)
+        .join(task)
+        .join(format!("{split}.safetensors"))
+}
+
+/// Whether `name` is a readout of the vocabulary ([`crate::vocab::Token`]), spelled canonically.
+pub fn is_readout(name: &str) -> bool {
+    name.parse::<crate::vocab::Token>()
+        .is_ok_and(|t| t.to_string() == name)
+}
+
+/// How many layers readout `name` holds in a file of `layers` (= L+1) layers.
+pub fn readout_layers(name: &str, layers: usize) -> usize {
+    if name == READOUT_POOLER { 1 } else { layers }
+}
+
+/// Errors reading or writing hidden-state files; each names the file and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum HiddenError {
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: std::io::Error },
+    #[error("{path}: not a valid safetensors file: {msg}")]
+    Format { path: PathBuf, msg: String },
+    #[error("{path}: __metadata__ `{key}`: {msg}")]
+    Meta {
+        path: PathBuf,
+        key: String,
+        msg: String,
+    },
+    #[error("{path}: tensor `{tensor}`: expected {expected}, found {found}")]
+    Tensor {
+        path: PathBuf,
+        tensor: String,
+        expected: String,
+        found: String,
+    },
+    #[error("{path}: tensor `{tensor}` is missing (expected {expected})")]
+    Missing {
+        path: PathBuf,
+        tensor: String,
+        expected: String,
+    },
+    #[error("{path}: {msg}")]
+    Invalid { path: PathBuf, msg: String },
+}
+
+/// Classification or regression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Classification,
+    Regression,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Classification => KIND_CLASSIFICATION,
+            Kind::Regression => KIND_REGRESSION,
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            KIND_CLASSIFICATION => Some(Kind::Classification),
+            KIND_REGRESSION => Some(Kind::Regression),
+            _ => None,
+        }
+    }
+    /// Metric names that apply to this kind.
+    pub fn metrics(self) -> &'static [&'static str] {
+        match self {
+            Kind::Classification => &["accuracy", "f1", "mcc"],
+            Kind::Regression => &["pearson", "spearman"],
+        }
+    }
+}
+
+/// The `__metadata__` of a hidden-state file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiddenMeta {
+    pub model: String,
+    pub task: String,
+    pub split: String,
+    pub readouts: Vec<String>,
+    /// L, the number of encoder layers; tensors hold L+1.
+    pub num_layers: usize,
+    pub hidden_size: usize,
+    pub kind: Kind,
+    /// Metric names; the first is the selection metric.
+    pub metrics: Vec<String>,
+    pub label_names: Vec<String>,
+    pub source: String,
+    /// Any other keys, kept as they are (e.g. checksums a stage adds).
+    pub extra: BTreeMap<String, String>,
+}
+
+impl HiddenMeta {
+    /// L+1.
+    pub fn layers(&self) -> usize {
+        self.num_layers + 1
+    }
+
+    /// The metadata as safetensors stores it.
+    pub fn to_map(&self) -> std::collections::HashMap<String, String> {
+        let mut m: std::collections::HashMap<String, String> = self
+            .extra
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let label_names = serde_json::to_string(&self.label_names).expect("strings serialize");
+        for (k, v) in [
+            (META_MODEL, self.model.clone()),
+            (META_TASK, self.task.clone()),
+            (META_SPLIT, self.split.clone()),
+            (META_READOUTS, self.readouts.join(",")),
+            (META_NUM_LAYERS, self.num_layers.to_string()),
+            (META_HIDDEN_SIZE, self.hidden_size.to_string()),
+            (META_KIND, self.kind.as_str().to_string()),
+            (META_METRICS, self.metrics.join(",")),
+            (META_LABEL_NAMES, label_names),
+            (META_SOURCE, self.source.clone()),
+        ] {
+            m.insert(k.to_string(), v);
+        }
+        m
+    }
+
+    /// Parses and checks the metadata of file `path`.
+    pub fn from_map(
+        map: &std::collections::HashMap<String, String>,
+        path: &Path,
+    ) -> Result<Self, HiddenError> {
+        let err = |key: &str, msg: String| HiddenError::Meta {
+            path: path.into(),
+            key: key.into(),
+            msg,
+        };
+        let get = |key: &str| {
+            map.get(key)
+                .cloned()
+                .ok_or_else(|| err(key, "missing".into()))
+        };
+        let num = |key: &str| -> Result<usize, HiddenError> {
+            let v = get(key)?;
+            v.parse()
+                .map_err(|_| err(key, format!("expected a non-negative integer, found {v:?}")))
+        };
+        let list = |s: String| -> Vec<String> {
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        let kind_s = get(META_KIND)?;
+        let kind = Kind::parse(&kind_s).ok_or_else(|| {
+            err(
+                META_KIND,
+                format!("expected {KIND_CLASSIFICATION} or {KIND_REGRESSION}, found {kind_s:?}"),
+            )
+        })?;
+        let names_s = get(META_LABEL_NAMES)?;
+        let label_names: Vec<String> = serde_json::from_str(&names_s).map_err(|e| {
+            err(
+                META_LABEL_NAMES,
+                format!("expected a JSON array of strings ({e})"),
+            )
+        })?;
+        let known: Vec<&str> = [
+            META_MODEL,
+            META_TASK,
+            META_SPLIT,
+            META_READOUTS,
+            META_NUM_LAYERS,
+            META_HIDDEN_SIZE,
+            META_KIND,
+            META_METRICS,
+            META_LABEL_NAMES,
+            META_SOURCE,
+        ]
+        .into();
+        let extra = map
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let meta = HiddenMeta {
+            model: get(META_MODEL)?,
+            task: get(META_TASK)?,
+            split: get(META_SPLIT)?,
+            readouts: list(get(META_READOUTS)?),
+            num_layers: num(META_NUM_LAYERS)?,
+            hidden_size: num(META_HIDDEN_SIZE)?,
+            kind,
+            metrics: list(get(META_METRICS)?),
+            label_names,
+            source: get(META_SOURCE)?,
+            extra,
+        };
+        meta.check(path)?;
+        Ok(meta)
+    }
+
+    /// Checks readout names, metric names against the kind, and sizes.
+    pub fn check(&self, path: &Path) -> Result<(), HiddenError> {
+        let err = |key: &str, msg: String| HiddenError::Meta {
+            path: path.into(),
+            key: key.into(),
+            msg,
+        };
+        if self.readouts.is_empty() {
+            return Err(err(META_READOUTS, "no readouts listed".into()));
+        }
+        for (i, r) in self.readouts.iter().enumerate() {
+            if !is_readout(r) {
+                return Err(err(
+                    META_READOUTS,
+                    format!(
+                        "unknown readout {r:?} (expected cls, max-norm, mean, pos:N or pooler)"
+                    ),
+                ));
+            }
+            if self.readouts[..i].contains(r) {
+                return Err(err(META_READOUTS, format!("readout {r:?} listed twice")));
+            }
+        }
+        if self.metrics.is_empty() {
+            return Err(err(META_METRICS, "no metrics listed".into()));
+        }
+        for m in &self.metrics {
+            if !self.kind.metrics().contains(&m.as_str()) {
+                return Err(err(
+                    META_METRICS,
+                    format!(
+                        "metric {m:?} does not apply to {} (expected one of {:?})",
+                        self.kind.as_str(),
+                        self.kind.metrics()
+                    ),
+                ));
+            }
+        }
+        if self.hidden_size == 0 {
+            return Err(err(META_HIDDEN_SIZE, "must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Labels of a split.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Labels {
+    /// Class indices; -1 marks an unlabelled item.
+    Classes(Vec<i64>),
+    /// Regression scores.
+    Scores(Vec<f32>),
+}
+
+impl Labels {
+    pub fn len(&self) -> usize {
+        match self {
+            Labels::Classes(v) => v.len(),
+            Labels::Scores(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn as_slice(&self) -> LabelSlice<'_> {
+        match self {
+            Labels::Classes(v) => LabelSlice::Classes(v),
+            Labels::Scores(v) => LabelSlice::Scores(v),
+        }
+    }
+}
+
+/// Full per-token states: `data` is `[T, L+1, H]`, item i owns rows `offsets[i]..offsets[i+1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenStates {
+    pub offsets: Vec<u64>,
+    pub data: Vec<f32>,
+}
+
+/// A whole hidden-state file in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiddenStates {
+    pub meta: HiddenMeta,
+    /// `(name, data)` in `meta.readouts` order; data is `[n, readout_layers(name, layers), hidden]`.
+    pub readouts: Vec<(String, Vec<f32>)>,
+    pub n: usize,
+    /// L+1.
+    pub layers: usize,
+    pub hidden: usize,
+    pub labels: Labels,
+    pub idx: Vec<u32>,
+    pub tokens: Option<TokenStates>,
+}
+
+impl HiddenStates {
+    /// Writes the file atomically (temp file beside it, renamed on success).
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), HiddenError> {
+        let path = path.as_ref();
+        let bad = |msg: String| HiddenError::Invalid {
+            path: path.into(),
+            msg,
+        };
+        if self.layers != self.meta.layers() || self.hidden != self.meta.hidden_size {
+            return Err(bad(format!(
+                "layers/hidden ({}, {}) disagree with metadata ({}, {})",
+                self.layers,
+                self.hidden,
+                self.meta.layers(),
+                self.meta.hidden_size
+            )));
+        }
+        let names: Vec<&str> = self.readouts.iter().map(|(n, _)| n.as_str()).collect();
+        if names
+            != self
+                .meta
+                .readouts
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+        {
+            return Err(bad(format!(
+                "readouts {names:?} differ from metadata {:?}",
+                self.meta.readouts
+            )));
+        }
+        let total = self
+            .tokens
+            .as_ref()
+            .map(|t| t.data.len() / (self.layers * self.hidden));
+        let mut w = HiddenWriter::create(path, self.meta.clone(), self.n, total)?;
+        let data: Vec<&[f32]> = self.readouts.iter().map(|(_, d)| d.as_slice()).collect();
+        let lens: Vec<usize>;
+        let tokens = match &self.tokens {
+            Some(t) => {
+                if t.offsets.len() != self.n + 1 {
+                    return Err(bad(format!(
+                        "token offsets hold {} entries, expected {}",
+                        t.offsets.len(),
+                        self.n + 1
+                    )));
+                }
+                lens = t
+                    .offsets
+                    .windows(2)
+                    .map(|w| w[1].saturating_sub(w[0]) as usize)
+                    .collect();
+                Some(TokenBatch {
+                    lens: &lens,
+                    data: &t.data,
+                })
+            }
+            None => None,
+        };
+        w.push(&HiddenBatch {
+            readouts: &data,
+            labels: self.labels.as_slice(),
+            idx: &self.idx,
+            tokens,
+        })?;
+        w.finish()
+    }
+
+    /// Reads and validates a whole file.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, HiddenError> {
+        HiddenReader::open(path)?.read_all()
+    }
+
+    /// The `[n, hidden]` slice-out of one layer of one readout (None if absent).
+    pub fn layer(&self, readout: &str, layer: usize) -> Option<Vec<f32>> {
+        let (_, data) = self.readouts.iter().find(|(n, _)| n == readout)?;
+        let nl = readout_layers(readout, self.layers);
+        if layer >= nl {
+            return None;
+        }
+        let h = self.hidden;
+        Some(
+            (0..self.n)
+                .flat_map(|i| &data[(i * nl + layer) * h..(i * nl + layer + 1) * h])
+                .copied()
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

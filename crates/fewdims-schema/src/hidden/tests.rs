@@ -1,0 +1,171 @@
+use super::*;
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fewdims-hidden-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn meta(kind: Kind) -> HiddenMeta {
+    HiddenMeta {
+        model: "tiny".into(),
+        task: "movie".into(),
+        split: "train".into(),
+        readouts: vec!["cls".into(), "pooler".into()],
+        num_layers: 2,
+        hidden_size: 4,
+        kind,
+        metrics: if kind == Kind::Classification {
+            vec!["accuracy".into()]
+        } else {
+            vec!["pearson".into()]
+        },
+        label_names: if kind == Kind::Classification {
+            vec!["neg".into(), "pos".into()]
+        } else {
+            vec![]
+        },
+        source: "models/tiny".into(),
+        extra: [("note".to_string(), "x".to_string())].into(),
+    }
+}
+
+fn states(n: usize, tokens: bool) -> HiddenStates {
+    let m = meta(Kind::Classification);
+    let cls: Vec<f32> = (0..n * 3 * 4).map(|i| i as f32 * 0.5).collect();
+    let pooler: Vec<f32> = (0..n * 4).map(|i| -(i as f32)).collect();
+    let tokens = tokens.then(|| {
+        let offsets: Vec<u64> = (0..=n as u64).map(|i| i * (i + 1) / 2).collect();
+        let t = *offsets.last().unwrap() as usize;
+        TokenStates {
+            offsets,
+            data: (0..t * 12).map(|i| i as f32).collect(),
+        }
+    });
+    HiddenStates {
+        meta: m,
+        readouts: vec![("cls".into(), cls), ("pooler".into(), pooler)],
+        n,
+        layers: 3,
+        hidden: 4,
+        labels: Labels::Classes((0..n as i64).map(|i| i % 2).collect()),
+        idx: (0..n as u32).map(|i| 100 + i).collect(),
+        tokens,
+    }
+}
+
+#[test]
+fn round_trip_and_layer_reads() {
+    let dir = tmpdir("rt");
+    let path = dir.join("a/train.safetensors");
+    let s = states(5, true);
+    s.write(&path).unwrap();
+    let back = HiddenStates::read(&path).unwrap();
+    assert_eq!(back, s);
+    let r = HiddenReader::open(&path).unwrap();
+    assert_eq!((r.n(), r.layers(), r.hidden()), (5, 3, 4));
+    for l in 0..3 {
+        assert_eq!(r.layer("cls", l).unwrap(), s.layer("cls", l).unwrap());
+    }
+    assert_eq!(r.layer("pooler", 0).unwrap(), s.readouts[1].1);
+    assert!(r.layer("pooler", 1).is_err());
+    assert!(r.readout("mean").is_err());
+    // The safetensors crate reads it too.
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(st.tensor("cls").unwrap().shape(), &[5, 3, 4]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn streaming_batches_match_one_shot() {
+    let dir = tmpdir("stream");
+    let s = states(7, true);
+    let one = dir.join("one.safetensors");
+    s.write(&one).unwrap();
+    let two = dir.join("two.safetensors");
+    let tok = s.tokens.as_ref().unwrap();
+    let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(tok.data.len() / 12)).unwrap();
+    for (a, b) in [(0usize, 3usize), (3, 7)] {
+        let cls = &s.readouts[0].1[a * 12..b * 12];
+        let pooler = &s.readouts[1].1[a * 4..b * 4];
+        let Labels::Classes(y) = &s.labels else {
+            unreachable!()
+        };
+        let lens: Vec<usize> = (a..b)
+            .map(|i| (tok.offsets[i + 1] - tok.offsets[i]) as usize)
+            .collect();
+        let data = &tok.data[tok.offsets[a] as usize * 12..tok.offsets[b] as usize * 12];
+        w.push(&HiddenBatch {
+            readouts: &[cls, pooler],
+            labels: LabelSlice::Classes(&y[a..b]),
+            idx: &s.idx[a..b],
+            tokens: Some(TokenBatch { lens: &lens, data }),
+        })
+        .unwrap();
+    }
+    assert!(!two.exists(), "nothing at the destination before finish");
+    w.finish().unwrap();
+    assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn unfinished_writer_leaves_nothing() {
+    let dir = tmpdir("drop");
+    let path = dir.join("x.safetensors");
+    let w = HiddenWriter::create(&path, meta(Kind::Regression), 3, None).unwrap();
+    drop(w);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let w = HiddenWriter::create(&path, meta(Kind::Regression), 3, None).unwrap();
+    let err = w.finish().unwrap_err().to_string();
+    assert!(err.contains("0 rows written, 3 declared"), "{err}");
+    assert!(!path.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn rejects_bad_files_with_clear_errors() {
+    let dir = tmpdir("bad");
+    let path = dir.join("bad.safetensors");
+    // Wrong label dtype: regression metadata over an I64 label.
+    let mut s = states(2, false);
+    s.meta.kind = Kind::Regression;
+    s.meta.metrics = vec!["pearson".into()];
+    let err = s.write(&path).unwrap_err().to_string();
+    assert!(err.contains("label type does not match"), "{err}");
+    // Write valid, then corrupt the metadata via the safetensors crate.
+    let s = states(2, false);
+    s.write(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut md = HiddenMeta::to_map(&s.meta);
+    md.insert(META_METRICS.into(), "pearson".into());
+    let tensors: Vec<_> = st.tensors();
+    let out = safetensors::serialize(tensors, Some(md)).unwrap();
+    std::fs::write(&path, out).unwrap();
+    let err = HiddenReader::open(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.safetensors") && err.contains("`metrics`") && err.contains("pearson"),
+        "{err}"
+    );
+    // Truncated file.
+    std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+    let err = HiddenReader::open(&path).unwrap_err().to_string();
+    assert!(err.contains("not a valid safetensors file"), "{err}");
+    // A readout tensor of the wrong shape.
+    let mut md = HiddenMeta::to_map(&s.meta);
+    md.insert(META_HIDDEN_SIZE.into(), "8".into());
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    std::fs::write(
+        &path,
+        safetensors::serialize(st.tensors(), Some(md)).unwrap(),
+    )
+    .unwrap();
+    let err = HiddenReader::open(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("tensor `") && err.contains("expected F32 ["),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,162 @@
+//! The task head: DropConnect on the readout's dims, then one FC layer (`linear`) or two (`mlp`).
+//! Saved beside the encoder under `head.*` (HF layouts: linear weights are [out, in]).
+
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+use fewdims_bert::TensorMap;
+use fewdims_schema::vocab::Head;
+
+/// Tensor names of a head inside `model.safetensors`.
+pub const DIMS_MASK: &str = "head.dims_mask";
+pub const DENSE: &str = "head.dense";
+pub const OUT_PROJ: &str = "head.out_proj";
+
+/// How to build a head.
+#[derive(Clone, Debug)]
+pub struct ClassifierHeadConfig {
+    pub hidden_size: usize,
+    pub num_outputs: usize,
+    pub kind: Head,
+    /// Selected dims of the readout; the rest are zeroed before the head.
+    pub dims: Vec<usize>,
+    pub dropout: f64,
+}
+
+/// DropConnect mask (frozen), dropout, optional hidden FC + tanh, output FC.
+#[derive(Module, Debug)]
+pub struct ClassifierHead {
+    pub dims_mask: Param<Tensor<1>>,
+    pub dropout: Dropout,
+    pub dense: Option<Linear>,
+    pub out_proj: Linear,
+}
+
+impl ClassifierHeadConfig {
+    /// A freshly initialised head on `device`.
+    pub fn init(&self, device: &Device) -> ClassifierHead {
+        let h = self.hidden_size;
+        let mut mask = vec![0f32; h];
+        for &d in &self.dims {
+            mask[d] = 1.0;
+        }
+        let dims_mask = Param::from_tensor(Tensor::from_data(TensorData::new(mask, [h]), device))
+            .set_require_grad(false);
+        let dense = (self.kind == Head::Mlp).then(|| LinearConfig::new(h, h).init(device));
+        ClassifierHead {
+            dims_mask,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            dense,
+            out_proj: LinearConfig::new(h, self.num_outputs).init(device),
+        }
+    }
+}
+
+impl ClassifierHead {
+    /// readout: [B, H] → logits or scores: [B, C] (C = 1 for regression).
+    pub fn forward(&self, readout: Tensor<2>) -> Tensor<2> {
+        let x = self
+            .dropout
+            .forward(readout * self.dims_mask.val().unsqueeze_dim::<2>(0));
+        let x = match &self.dense {
+            Some(dense) => self.dropout.forward(dense.forward(x).tanh()),
+            None => x,
+        };
+        self.out_proj.forward(x)
+    }
+
+    /// The selected dims, read back from the mask.
+    pub fn dims(&self) -> Vec<usize> {
+        let mask: Vec<f32> = self
+            .dims_mask
+            .val()
+            .into_data()
+            .try_to_vec()
+            .expect("f32 mask");
+        mask.iter()
+            .enumerate()
+            .filter(|(_, m)| **m != 0.0)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The head's tensors under `prefix` (`head` for the run's own head), HF layouts.
+    pub fn to_tensors(&self, prefix: &str) -> TensorMap {
+        let mut out = TensorMap::new();
+        out.insert(rename(DIMS_MASK, prefix), flat(self.dims_mask.val()));
+        let mut linear = |stem: &str, l: &Linear| {
+            out.insert(
+                format!("{}.weight", rename(stem, prefix)),
+                flat(l.weight.val().transpose()),
+            );
+            let b = l.bias.as_ref().expect("head linears have biases").val();
+            out.insert(format!("{}.bias", rename(stem, prefix)), flat(b));
+        };
+        if let Some(dense) = &self.dense {
+            linear(DENSE, dense);
+        }
+        linear(OUT_PROJ, &self.out_proj);
+        out
+    }
+
+    /// Rebuilds a head from tensors saved by [`Self::to_tensors`]; the error names what is missing.
+    pub fn from_tensors(
+        tensors: &TensorMap,
+        prefix: &str,
+        dropout: f64,
+        device: &Device,
+    ) -> Result<Self, String> {
+        let get = |name: String| {
+            tensors
+                .get(&name)
+                .ok_or_else(|| format!("missing tensor {name}"))
+        };
+        let (mshape, mask) = get(rename(DIMS_MASK, prefix))?;
+        let h = mshape[0];
+        let linear = |stem: &str| -> Result<Linear, String> {
+            let (ws, w) = get(format!("{}.weight", rename(stem, prefix)))?;
+            let (_, b) = get(format!("{}.bias", rename(stem, prefix)))?;
+            let (o, i) = (ws[0], ws[1]);
+            let weight = Tensor::<2>::from_data(
+                TensorData::new(fewdims_bert::weights::transpose(w, o, i), [i, o]),
+                device,
+            );
+            Ok(Linear {
+                weight: Param::from_tensor(weight),
+                bias: Some(Param::from_tensor(Tensor::from_data(
+                    TensorData::new(b.clone(), [o]),
+                    device,
+                ))),
+            })
+        };
+        let dense_name = format!("{}.weight", rename(DENSE, prefix));
+        let dense = if tensors.contains_key(&dense_name) {
+            Some(linear(DENSE)?)
+        } else {
+            None
+        };
+        Ok(ClassifierHead {
+            dims_mask: Param::from_tensor(Tensor::from_data(
+                TensorData::new(mask.clone(), [h]),
+                device,
+            ))
+            .set_require_grad(false),
+            dropout: DropoutConfig::new(dropout).init(),
+            dense,
+            out_proj: linear(OUT_PROJ)?,
+        })
+    }
+}
+
+/// A tensor's shape and f32 values.
+fn flat<const D: usize>(t: Tensor<D>) -> (Vec<usize>, Vec<f32>) {
+    (
+        t.dims().to_vec(),
+        t.into_data().try_to_vec().expect("f32 tensor"),
+    )
+}
+
+/// `head.x` → `<prefix>.x`.
+fn rename(name: &str, prefix: &str) -> String {
+    format!("{prefix}{}", name.strip_prefix("head").unwrap_or(name))
+}

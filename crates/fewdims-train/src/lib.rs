@@ -1,0 +1,52 @@
+//! The finetune stage: BERT with any readout (layer, token, dims), a linear or MLP head and any
+//! freezing, trained with AdamW on any backend. Writes a run dir per `shared/DESIGN.md`.
+
+pub mod batches;
+pub mod checkpoint;
+pub mod config;
+pub mod eval;
+pub mod head;
+pub mod model;
+pub mod progress;
+pub mod run;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{FinetuneConfig, Hyper, ReadoutSpec};
+pub use run::{RunSummary, finetune};
+
+/// Errors of a finetune.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Data(#[from] fewdims_data::DataError),
+    #[error(transparent)]
+    Bert(#[from] fewdims_bert::BertError),
+    #[error(transparent)]
+    Device(#[from] fewdims_backend::DeviceError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the loss became {value} at epoch {}, step {step}: lower the learning rate or check the data; no run dir was written", epoch + 1)]
+    NonFinite {
+        epoch: usize,
+        step: usize,
+        value: f64,
+    },
+    #[error("checkpoint {}: {reason}", dir.display())]
+    Checkpoint { dir: PathBuf, reason: String },
+}
+
+impl TrainError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        TrainError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

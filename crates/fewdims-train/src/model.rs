@@ -1,0 +1,145 @@
+//! Encoder + readout + head: the model a finetune trains.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::{Int, Tensor};
+use fewdims_bert::{BertInput, BertModel, token_readout};
+use fewdims_schema::vocab::{Freeze, Token};
+
+use crate::head::ClassifierHead;
+
+/// Where the head reads: hidden layer index (0 = embeddings) and token.
+#[derive(Clone, Copy, Debug)]
+pub struct Readout {
+    pub layer: usize,
+    pub token: Token,
+}
+
+/// Runs the encoder up to `readout.layer` and the head. input [B, S] → [B, C].
+pub fn forward(
+    encoder: &BertModel,
+    head: &ClassifierHead,
+    readout: Readout,
+    input: BertInput,
+) -> Tensor<2> {
+    let mask = input.attention_mask.clone();
+    let vector = readout_vector(encoder, readout, input, mask);
+    head.forward(vector)
+}
+
+/// The readout vector [B, H] of a batch.
+pub fn readout_vector(
+    encoder: &BertModel,
+    readout: Readout,
+    input: BertInput,
+    mask: Tensor<2, Int>,
+) -> Tensor<2> {
+    let out = encoder.forward_upto(input, readout.layer);
+    let hidden = out
+        .hidden_states
+        .into_iter()
+        .last()
+        .expect("at least the embeddings");
+    token_readout(hidden, mask, readout.token, out.pooled)
+}
+
+/// Marks the encoder parameters that `freeze` keeps fixed (they get no gradients).
+pub fn apply_freeze(mut encoder: BertModel, freeze: Freeze) -> BertModel {
+    let below = match freeze {
+        Freeze::None => return encoder,
+        Freeze::All => return encoder.freeze(),
+        Freeze::Embeddings => 0,
+        Freeze::Below(n) => n,
+    };
+    encoder.embeddings = encoder.embeddings.freeze();
+    encoder.layers = encoder
+        .layers
+        .into_iter()
+        .enumerate()
+        .map(|(i, layer)| if i < below { layer.freeze() } else { layer })
+        .collect();
+    encoder
+}
+
+/// Collects the float parameter ids of a module.
+struct Ids(Vec<(burn::module::ParamId, usize)>);
+
+impl ModuleVisitor for Ids {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push((param.id, D));
+    }
+}
+
+/// Scales all gradients so that their global L2 norm is at most `max_norm`
+/// (as `torch.nn.utils.clip_grad_norm_`). Returns the norm before clipping.
+pub fn clip_global_norm(
+    parts: &mut [(&mut GradientsParams, &dyn ModuleIds)],
+    max_norm: Option<f64>,
+) -> f64 {
+    let mut sq = 0f64;
+    for (grads, module) in parts.iter() {
+        for (id, rank) in module.param_ids() {
+            if let Some(norm) = grad_sq_norm(grads, id, rank) {
+                sq += norm;
+            }
+        }
+    }
+    let norm = sq.sqrt();
+    if let Some(max) = max_norm {
+        let scale = max / (norm + 1e-6);
+        if scale < 1.0 {
+            for (grads, module) in parts.iter_mut() {
+                for (id, rank) in module.param_ids() {
+                    scale_grad(grads, id, rank, scale);
+                }
+            }
+        }
+    }
+    norm
+}
+
+/// Param ids of a module, with each tensor's rank.
+pub trait ModuleIds {
+    fn param_ids(&self) -> Vec<(burn::module::ParamId, usize)>;
+}
+
+impl<M: Module> ModuleIds for M {
+    fn param_ids(&self) -> Vec<(burn::module::ParamId, usize)> {
+        let mut ids = Ids(Vec::new());
+        self.visit(&mut ids);
+        ids.0
+    }
+}
+
+macro_rules! by_rank {
+    ($rank:expr, $d:ident => $body:expr) => {
+        match $rank {
+            1 => {
+                const $d: usize = 1;
+                $body
+            }
+            2 => {
+                const $d: usize = 2;
+                $body
+            }
+            3 => {
+                const $d: usize = 3;
+                $body
+            }
+            _ => {
+                const $d: usize = 4;
+                $body
+            }
+        }
+    };
+}
+
+fn grad_sq_norm(grads: &GradientsParams, id: burn::module::ParamId, rank: usize) -> Option<f64> {
+    by_rank!(rank, D => grads.get::<D>(id).map(|g| g.powf_scalar(2.0).sum().into_scalar::<f32>() as f64))
+}
+
+fn scale_grad(grads: &mut GradientsParams, id: burn::module::ParamId, rank: usize, scale: f64) {
+    by_rank!(rank, D => if let Some(g) = grads.remove::<D>(id) {
+        grads.register::<D>(id, g.mul_scalar(scale));
+    })
+}

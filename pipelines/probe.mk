@@ -1,0 +1,61 @@
+# Probe stages: probe-dims (hidden/<id>/<task>/{train,dev,test}.safetensors -> probes/<id>/<task>.parquet)
+# and rep-change (the same split of two hidden-state ids -> probes/cka/<a>_vs_<b>/<task>/<split>.parquet).
+# Included by the main Makefile, which defines BIN and SUBMIT; the hidden files come from the
+# extract-hidden rules.
+#
+#   make probes                        probe tables for every id in PROBE_IDS x task in PROBE_TASKS
+#   make changes                       CKA tables for every a:b in CHANGE_PAIRS x task in PROBE_TASKS
+#   make probes/<id>/<task>.parquet    one probe table
+#   make probe-bench                   all pairs x all layers vs scikit-learn (bench/probe/run.sh)
+#   make probe-fixture                 re-make the scikit-learn fixture on $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie
+#
+# PROBE_FLAGS (e.g. --methods full,pair --readouts cls) is kept in a settings file rewritten only
+# when it changes, so changing it re-runs the probes and nothing else.
+
+HIDDEN_DIR    ?= hidden
+PROBE_DIR     ?= probes
+CHANGE_DIR    ?= $(PROBE_DIR)/cka
+PROBE_IDS     ?= pretrained
+PROBE_TASKS   ?= movie
+PROBE_FLAGS   ?=
+# Pairs of hidden-state ids, a:b (e.g. pretrained:<run id>), and the split compared.
+CHANGE_PAIRS  ?=
+CHANGE_SPLIT  ?= dev
+PROBE_FIXTURE_ID ?= pretrained
+PROBE_SETTINGS := $(PROBE_DIR)/.settings
+
+PROBE_FILES  := $(foreach i,$(PROBE_IDS),$(foreach t,$(PROBE_TASKS),$(PROBE_DIR)/$(i)/$(t).parquet))
+pair_a = $(word 1,$(subst :, ,$(1)))
+pair_b = $(word 2,$(subst :, ,$(1)))
+CHANGE_FILES := $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
+	$(CHANGE_DIR)/$(call pair_a,$(p))_vs_$(call pair_b,$(p))/$(t)/$(CHANGE_SPLIT).parquet))
+
+.PHONY: probes changes probe-bench probe-fixture probe-settings-force
+
+probes: $(PROBE_FILES)
+changes: $(CHANGE_FILES)
+
+# One table per (id, task): all layers, all readouts, every mode.
+$(PROBE_DIR)/%.parquet: $(HIDDEN_DIR)/%/train.safetensors $(HIDDEN_DIR)/%/dev.safetensors \
+		$(HIDDEN_DIR)/%/test.safetensors $(BIN)/probe-dims $(PROBE_SETTINGS)
+	$(SUBMIT) $(BIN)/probe-dims --hidden $(HIDDEN_DIR)/$* --out $@ $(PROBE_FLAGS)
+
+# $(call change_rule,A,B,TASK,SPLIT)
+define change_rule
+$(CHANGE_DIR)/$(1)_vs_$(2)/$(3)/$(4).parquet: $(HIDDEN_DIR)/$(1)/$(3)/$(4).safetensors \
+		$(HIDDEN_DIR)/$(2)/$(3)/$(4).safetensors $(BIN)/rep-change
+	$$(SUBMIT) $(BIN)/rep-change --a $(HIDDEN_DIR)/$(1)/$(3)/$(4).safetensors \
+		--b $(HIDDEN_DIR)/$(2)/$(3)/$(4).safetensors --out $$@
+endef
+$(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
+	$(eval $(call change_rule,$(call pair_a,$(p)),$(call pair_b,$(p)),$(t),$(CHANGE_SPLIT)))))
+
+$(PROBE_SETTINGS): probe-settings-force
+	@mkdir -p $(@D)
+	@echo 'flags=$(PROBE_FLAGS)' > $@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+probe-bench: $(BIN)/probe-dims
+	bench/probe/run.sh $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie
+
+probe-fixture: $(foreach s,train dev test,$(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie/$(s).safetensors)
+	scripts/probe_reference/run.sh $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie
