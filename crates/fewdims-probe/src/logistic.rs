@@ -211,8 +211,8 @@ pub fn newton_binary(
                             *ti = si * xi;
                         }
                         sc.h[j + 1] += sum(t) as f64;
-                        for l in j..k {
-                            sc.h[(j + 1) * d + l + 1] += dot(t, &cols[l][a..b]) as f64;
+                        for (l, xl) in cols.iter().enumerate().skip(j) {
+                            sc.h[(j + 1) * d + l + 1] += dot(t, &xl[a..b]) as f64;
                         }
                     }
                 }
@@ -225,9 +225,9 @@ pub fn newton_binary(
                 sc.h[i * d + j] = sc.h[j * d + i];
             }
         }
-        for j in 1..d {
+        for (j, &bj) in beta.iter().enumerate().skip(1) {
             sc.h[j * d + j] += opts.lambda;
-            sc.g[j] += opts.lambda * beta[j];
+            sc.g[j] += opts.lambda * bj;
         }
         sc.h[0] += 1e-9;
         if !solve_spd(&mut sc.h, &mut sc.g, d) {
@@ -236,9 +236,9 @@ pub fn newton_binary(
         // Damp very long steps (near-separable data): at most 4 per coefficient.
         let big = sc.g.iter().fold(0f64, |m, v| m.max(v.abs()));
         let scale = if big > 4.0 { 4.0 / big } else { 1.0 };
-        for j in 0..d {
-            beta[j] -= scale * sc.g[j];
-        }
+        beta.iter_mut()
+            .zip(&sc.g)
+            .for_each(|(bj, gj)| *bj -= scale * gj);
         // Newton converges quadratically: after a step d the error is about d^2, so a step
         // below sqrt(tol / 10) already leaves less than tol.
         let step = big * scale;

@@ -230,6 +230,10 @@ impl<'a> Prober<'a> {
             if st.y01.is_empty() {
                 beta[0] = st.ybar[m];
                 beta[1..].copy_from_slice(&from_gram(&buf.gram, &buf.xty, self.s.alpha));
+            } else if st.ybar[m] <= 0.0 || st.ybar[m] >= 1.0 {
+                // A class absent from train (or alone in it): a constant model, nothing to fit.
+                beta.fill(0.0);
+                beta[0] = if st.ybar[m] <= 0.0 { -30.0 } else { 30.0 };
             } else {
                 let opts = NewtonOpts {
                     lambda: 1.0 / self.s.c,

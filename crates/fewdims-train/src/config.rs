@@ -92,6 +92,8 @@ pub struct FinetuneConfig {
     pub max_train: Option<usize>,
     /// No progress bar (logs only).
     pub quiet: bool,
+    /// Stop (as if killed) after this many epochs, leaving the checkpoint for `--resume`.
+    pub stop_after: Option<usize>,
 }
 
 impl FinetuneConfig {
@@ -111,6 +113,7 @@ impl FinetuneConfig {
             resume: false,
             max_train: None,
             quiet: false,
+            stop_after: None,
         }
     }
 }

@@ -38,6 +38,8 @@ pub enum TrainError {
         step: usize,
         value: f64,
     },
+    #[error("stopped after epoch {epochs} as asked; `--resume` continues from {}", dir.display())]
+    Interrupted { epochs: usize, dir: PathBuf },
     #[error("checkpoint {}: {reason}", dir.display())]
     Checkpoint { dir: PathBuf, reason: String },
 }

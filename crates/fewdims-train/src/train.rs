@@ -107,17 +107,20 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
     if state.epochs_done > 0 {
         (best_encoder, best_head) = checkpoint.load_best(&device)?;
     }
-    let started = Instant::now();
+    let mut train_time = std::time::Duration::ZERO;
     let mut seen = 0usize;
+    let profile = std::env::var_os("FEWDIMS_PROFILE").is_some();
     let progress = Progress::new(total as u64, config.quiet);
     progress.set_position((state.epochs_done * steps_per_epoch) as u64);
     for epoch in state.epochs_done..hp.epochs {
         device.seed(hp.seed.wrapping_add(epoch as u64));
+        let epoch_start = Instant::now();
         for (b, batch) in train_batches(&lengths, hp.batch_size, hp.seed, epoch)
             .iter()
             .enumerate()
         {
             let step = epoch * steps_per_epoch + b;
+            let t0 = Instant::now();
             let rows: Vec<(&[u32], &[u8])> = batch.iter().map(|&i| train.row(i)).collect();
             let ids: Vec<&[u32]> = rows.iter().map(|r| r.0).collect();
             let types: Vec<&[u8]> = rows.iter().map(|r| r.1).collect();
@@ -136,6 +139,7 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
                 }
             };
             let loss_value = loss.clone().into_scalar::<f32>() as f64;
+            let t_fwd = Instant::now();
             if !loss_value.is_finite() {
                 return Err(TrainError::NonFinite {
                     epoch,
@@ -150,6 +154,7 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
                 &mut [(&mut enc_grads, &encoder), (&mut head_grads, &head)],
                 hp.max_grad_norm,
             );
+            let t_bwd = Instant::now();
             let lr = lr_at(step, total, warmup, hp.lr);
             let head_lr = lr_at(step, total, warmup, hp.head_lr.unwrap_or(hp.lr));
             if !enc_grads.is_empty() {
@@ -157,13 +162,22 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
             }
             head = head_opt.step(head_lr, head, head_grads);
             seen += batch.len();
+            if profile {
+                eprintln!(
+                    "step {step}: forward {:?}, backward+clip {:?}, optimizer {:?}",
+                    t_fwd - t0,
+                    t_bwd - t_fwd,
+                    t_bwd.elapsed()
+                );
+            }
             progress.step(
                 loss_value,
-                seen as f64 / started.elapsed().as_secs_f64(),
+                seen as f64 / (train_time + epoch_start.elapsed()).as_secs_f64(),
                 epoch + 1,
                 hp.epochs,
             );
         }
+        train_time += epoch_start.elapsed();
         let (enc_eval, head_eval) = (encoder.valid(), head.valid());
         let mut rows = Vec::new();
         let dev_pred = predict(
@@ -225,9 +239,15 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
             &head_opt,
             improved.then_some((&best_encoder, &best_head)),
         )?;
+        if config.stop_after == Some(state.epochs_done) && state.epochs_done < hp.epochs {
+            return Err(TrainError::Interrupted {
+                epochs: state.epochs_done,
+                dir: checkpoint.dir.clone(),
+            });
+        }
     }
     progress.finish();
-    let secs = started.elapsed().as_secs_f64();
+    let secs = train_time.as_secs_f64();
     Ok(Trained {
         best_encoder,
         best_head,

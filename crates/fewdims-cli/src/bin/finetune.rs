@@ -75,6 +75,9 @@ struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Stop after this many epochs, keeping the checkpoint for --resume.
+    #[arg(long)]
+    stop_after: Option<usize>,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -110,6 +113,7 @@ fn main() -> Result<()> {
         resume: a.resume,
         max_train: a.max_train,
         quiet: a.quiet,
+        stop_after: a.stop_after,
     };
     let summary =
         finetune(&config).with_context(|| format!("finetune into {}", config.out.display()))?;
