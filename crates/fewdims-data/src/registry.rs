@@ -2,32 +2,9 @@
 //! It is written into every task parquet's metadata, so later stages need no flags for it.
 
 use crate::error::{DataError, Result};
-use fewdims_schema::task as schema;
 
-/// Classification (i64 labels) or regression (f32 labels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Classification,
-    Regression,
-}
-
-impl Kind {
-    /// The metadata value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Classification => schema::KIND_CLASSIFICATION,
-            Kind::Regression => schema::KIND_REGRESSION,
-        }
-    }
-    /// Parses a metadata value.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            schema::KIND_CLASSIFICATION => Some(Kind::Classification),
-            schema::KIND_REGRESSION => Some(Kind::Regression),
-            _ => None,
-        }
-    }
-}
+/// Classification (i64 labels) or regression (f32 labels): the one `Kind` of every artifact.
+pub use fewdims_schema::hidden::Kind;
 
 /// Where a task's items come from.
 #[derive(Debug)]
@@ -133,7 +110,7 @@ mod tests {
     fn registry_is_consistent() {
         for t in tasks() {
             assert!(
-                t.metrics.iter().all(|m| schema::METRICS.contains(m)),
+                t.metrics.iter().all(|m| fewdims_schema::task::METRICS.contains(m)),
                 "{}",
                 t.name
             );

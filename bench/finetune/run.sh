@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fine-tune accuracy and speed, fewdims vs PyTorch 2.9 + transformers, same machine, one run.
+# Same weights (all-MiniLM-L6-v2), same token files (data/tok/.../movie), same readout (CLS of the
+# last layer, linear head), batch size, epochs, lr schedule, clipping and thread count (2).
+# Usage: bench/finetune/run.sh [SEEDS...]   (default seeds 1 2 3; MAX_TRAIN=N subsamples train)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+CACHE="${FEWDIMS_CACHE:-$HOME/.cache/fewdims}"
+VENV="$CACHE/venv-torch"
+SEEDS=("${@:-1 2 3}"); SEEDS=(${SEEDS[*]})
+EPOCHS="${EPOCHS:-2}"
+MODEL="$CACHE/assets/all-MiniLM-L6-v2"
+TOK="data/tok/all-MiniLM-L6-v2/movie"
+OUT="${OUT:-$CACHE/bench/finetune}"
+mkdir -p "$OUT"
+[ -f "$VENV/.complete" ] || scripts/parity/run.sh   # builds the pinned torch/transformers venv
+"$VENV/bin/python" -c 'import pyarrow' 2>/dev/null || "$VENV/bin/pip" install -q pyarrow==22.0.0
+make --no-print-directory build "$TOK/train.parquet" "$TOK/dev.parquet" "$TOK/test.parquet" >/dev/null
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+sub=(); [ -n "${MAX_TRAIN:-}" ] && sub=(--max-train "$MAX_TRAIN")
+for seed in "${SEEDS[@]}"; do
+  OMP_NUM_THREADS=2 /usr/bin/time -f '%M' -o "$OUT/rss" "$BIN/finetune" --model "$MODEL" --train "$TOK/train.parquet" \
+    --dev "$TOK/dev.parquet" --test "$TOK/test.parquet" --out "$OUT/fewdims-$seed" --epochs "$EPOCHS" \
+    --seed "$seed" --backend "${BACKEND:-tch}" --device cpu --quiet "${sub[@]}" >/dev/null
+  python3 - "$OUT/fewdims-$seed/run.json" "$(cat "$OUT/rss")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); f = {m["split"]: m["value"] for m in r["final"] if m["metric"] == "accuracy"}
+print(json.dumps({"impl": "fewdims-" + r["backend"], "seed": r["seed"], "best_epoch": r["best_epoch"],
+  "dev_accuracy": f["dev"], "test_accuracy": f.get("test"),
+  "train_examples_per_second": r["timings"]["train_examples_per_second"], "peak_rss_mib": int(sys.argv[2]) / 1024}))
+PY
+  OMP_NUM_THREADS=2 "$VENV/bin/python" bench/finetune/hf_finetune.py --model "$MODEL" --tok "$TOK" --seed "$seed" \
+    --epochs "$EPOCHS" "${sub[@]}"
+done | tee "$OUT/results.jsonl"
+python3 - "$OUT/results.jsonl" <<'PY'
+import json, statistics as st, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for r in rows: by.setdefault(r["impl"], []).append(r)
+for impl, rs in by.items():
+    d = [r["dev_accuracy"] for r in rs]; t = [r["test_accuracy"] for r in rs]; s = [r["train_examples_per_second"] for r in rs]
+    sd = lambda x: st.stdev(x) if len(x) > 1 else 0.0
+    print(f"{impl:<16} dev {st.mean(d):.4f} ± {sd(d):.4f}  test {st.mean(t):.4f} ± {sd(t):.4f}  "
+          f"{st.mean(s):6.1f} train ex/s  peak RSS {max(r['peak_rss_mib'] for r in rs):.0f} MiB  ({len(rs)} seeds)")
+impls = list(by)
+if len(impls) == 2:
+    a, b = (st.mean(r["train_examples_per_second"] for r in by[i]) for i in impls)
+    print(f"throughput ratio {impls[0]} / {impls[1]}: {a / b:.2f}x;  dev accuracy gap: "
+          f"{100 * (st.mean(r['dev_accuracy'] for r in by[impls[0]]) - st.mean(r['dev_accuracy'] for r in by[impls[1]])):+.2f} points")
+PY
