@@ -110,7 +110,9 @@ mod tests {
     fn registry_is_consistent() {
         for t in tasks() {
             assert!(
-                t.metrics.iter().all(|m| fewdims_schema::task::METRICS.contains(m)),
+                t.metrics
+                    .iter()
+                    .all(|m| fewdims_schema::task::METRICS.contains(m)),
                 "{}",
                 t.name
             );

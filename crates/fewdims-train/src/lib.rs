@@ -5,6 +5,7 @@ pub mod batches;
 pub mod checkpoint;
 pub mod config;
 pub mod eval;
+pub mod extract;
 pub mod head;
 pub mod model;
 pub mod progress;

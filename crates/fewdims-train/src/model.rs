@@ -76,15 +76,19 @@ pub fn clip_global_norm(
     parts: &mut [(&mut GradientsParams, &dyn ModuleIds)],
     max_norm: Option<f64>,
 ) -> f64 {
-    let mut sq = 0f64;
+    // Summed on the device, read back once.
+    let mut sq: Option<Tensor<1>> = None;
     for (grads, module) in parts.iter() {
         for (id, rank) in module.param_ids() {
-            if let Some(norm) = grad_sq_norm(grads, id, rank) {
-                sq += norm;
+            if let Some(part) = grad_sq_norm(grads, id, rank) {
+                sq = Some(match sq {
+                    Some(total) => total + part,
+                    None => part,
+                });
             }
         }
     }
-    let norm = sq.sqrt();
+    let norm = sq.map_or(0.0, |t| (t.into_scalar::<f32>() as f64).sqrt());
     if let Some(max) = max_norm {
         let scale = max / (norm + 1e-6);
         if scale < 1.0 {
@@ -134,8 +138,12 @@ macro_rules! by_rank {
     };
 }
 
-fn grad_sq_norm(grads: &GradientsParams, id: burn::module::ParamId, rank: usize) -> Option<f64> {
-    by_rank!(rank, D => grads.get::<D>(id).map(|g| g.powf_scalar(2.0).sum().into_scalar::<f32>() as f64))
+fn grad_sq_norm(
+    grads: &GradientsParams,
+    id: burn::module::ParamId,
+    rank: usize,
+) -> Option<Tensor<1>> {
+    by_rank!(rank, D => grads.get::<D>(id).map(|g| (g.clone() * g).sum()))
 }
 
 fn scale_grad(grads: &mut GradientsParams, id: burn::module::ParamId, rank: usize, scale: f64) {
