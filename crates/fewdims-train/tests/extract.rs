@@ -1,61 +1,31 @@
 //! extract-hidden on a tiny random BERT: shapes, metadata, agreement with a direct forward,
 //! independence of the batch size, per-token states and bad input.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::tensor::{Int, Tensor, TensorData};
 use fewdims_backend::{Backend, DeviceArgs};
-use fewdims_bert::{BertConfig, BertInput, TensorMap, load_model_dir, save_model_dir};
-use fewdims_data::registry::task as task_spec;
+use fewdims_bert::{BertConfig, BertInput, load_model_dir};
+use fewdims_data::TokenSplit;
 use fewdims_data::tokfile::write_token_split;
-use fewdims_data::{Label, TaskMeta, TokMeta, TokenSplit};
 use fewdims_schema::hidden::{HiddenStates, Kind, Labels};
 use fewdims_schema::vocab::Token;
 use fewdims_train::extract::{ExtractConfig, extract};
 
-const VOCAB: usize = 40;
+mod common;
+
+use common::VOCAB;
 
 /// n rows of 3..=14 tokens, labels alternating.
 fn split(name: &str, n: usize, seed: u64) -> TokenSplit {
-    let spec = task_spec("movie").unwrap();
-    let meta = TaskMeta {
-        split: name.into(),
-        ..TaskMeta::new(spec, name, Path::new("synthetic"), "0")
-    };
-    let tok = TokMeta {
-        tokenizer: "synthetic".into(),
-        tokenizer_sha256: "0".into(),
-        max_len: 16,
-        truncated: 0,
-        pad_id: Some(0),
-    };
-    let mut s = TokenSplit {
-        meta,
-        tok,
-        idx: vec![],
-        offsets: vec![0],
-        input_ids: vec![],
-        token_type_ids: vec![],
-        labels: vec![],
-    };
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) as usize
-    };
+    let mut s = common::empty_split(name);
+    let mut rng = common::Lcg::new(seed);
     for i in 0..n {
-        let len = 3 + next() % 12;
+        let len = 3 + rng.next() % 12;
         let mut ids = vec![2u32];
-        ids.extend((1..len - 1).map(|_| 4 + (next() % (VOCAB - 4)) as u32));
+        ids.extend((1..len - 1).map(|_| 4 + (rng.next() % (VOCAB - 4)) as u32));
         ids.push(3);
-        s.idx.push(100 + i as u32);
-        s.token_type_ids.extend(std::iter::repeat_n(0u8, ids.len()));
-        s.input_ids.extend(ids);
-        s.offsets.push(s.input_ids.len());
-        s.labels.push(Label::Class((i % 2) as i64));
+        common::push_row(&mut s, 100 + i as u32, ids, (i % 2) as i64);
     }
     s
 }
@@ -72,16 +42,7 @@ struct Fixture {
 fn fixture(pooler: bool, rows: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    let dev = device().select().unwrap().device;
-    let config = BertConfig::tiny(VOCAB);
-    save_model_dir(
-        root.join("model"),
-        &config,
-        &config.init(pooler, &dev),
-        &TensorMap::new(),
-        HashMap::new(),
-    )
-    .unwrap();
+    common::tiny_model_dir(&root.join("model"), pooler);
     write_token_split(&root.join("dev.parquet"), &split("dev", rows, 7))
         .unwrap()
         .commit()

@@ -1,17 +1,16 @@
 //! The finetune stage end to end on a tiny random BERT and a synthetic, learnable task.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use fewdims_backend::{Backend, DeviceArgs};
-use fewdims_bert::{BertConfig, TensorMap, save_model_dir};
-use fewdims_data::registry::task as task_spec;
+use fewdims_data::TokenSplit;
 use fewdims_data::tokfile::write_token_split;
-use fewdims_data::{Label, TaskMeta, TokMeta, TokenSplit};
 use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, Token};
 use fewdims_train::{FinetuneConfig, finetune};
 
-const VOCAB: usize = 40;
+mod common;
+
+use common::VOCAB;
 
 /// Device RNG seeding is per process: runs that compare seeds must not interleave.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -22,53 +21,19 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 /// Label 1 iff the sequence contains token 7; lengths vary to exercise padding.
 fn split(name: &str, n: usize, seed: u64) -> TokenSplit {
-    let spec = task_spec("movie").unwrap();
-    let meta = TaskMeta {
-        split: name.into(),
-        ..TaskMeta::new(spec, name, Path::new("synthetic"), "0")
-    };
-    let tok = TokMeta {
-        tokenizer: "synthetic".into(),
-        tokenizer_sha256: "0".into(),
-        max_len: 16,
-        truncated: 0,
-        pad_id: Some(0),
-    };
-    let mut s = TokenSplit {
-        meta,
-        tok,
-        idx: vec![],
-        offsets: vec![0],
-        input_ids: vec![],
-        token_type_ids: vec![],
-        labels: vec![],
-    };
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) as usize
-    };
+    let mut s = common::empty_split(name);
+    let mut rng = common::Lcg::new(seed);
     for i in 0..n {
-        let len = 4 + next() % 8;
+        let len = 4 + rng.next() % 8;
         let positive = i % 2 == 0;
         let mut ids = vec![2u32];
-        for _ in 1..len - 1 {
-            ids.push(8 + (next() % (VOCAB - 8)) as u32);
-        }
+        ids.extend((1..len - 1).map(|_| 8 + (rng.next() % (VOCAB - 8)) as u32));
         ids.push(3);
         if positive {
-            let at = 1 + next() % (len - 2);
+            let at = 1 + rng.next() % (len - 2);
             ids[at] = 7;
         }
-        s.idx.push(i as u32);
-        s.token_type_ids.extend(std::iter::repeat_n(0u8, ids.len()));
-        s.input_ids.extend(ids);
-        s.offsets.push(s.input_ids.len());
-        s.labels.push(Label::Class(positive as i64));
+        common::push_row(&mut s, i as u32, ids, positive as i64);
     }
     s
 }
@@ -81,19 +46,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    let device = DeviceArgs::new(Backend::Flex, "cpu")
-        .select()
-        .unwrap()
-        .device;
-    let config = BertConfig::tiny(VOCAB);
-    save_model_dir(
-        root.join("model"),
-        &config,
-        &config.init(true, &device),
-        &TensorMap::new(),
-        HashMap::new(),
-    )
-    .unwrap();
+    common::tiny_model_dir(&root.join("model"), true);
     for (name, n, seed) in [("train", 256, 1), ("dev", 64, 2), ("test", 64, 3)] {
         write_token_split(&root.join(format!("{name}.parquet")), &split(name, n, seed))
             .unwrap()
