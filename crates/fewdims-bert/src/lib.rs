@@ -56,11 +56,7 @@ pub fn load_model_dir(dir: impl AsRef<Path>, device: &Device) -> Result<LoadedBe
     let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
     let path = dir.join(WEIGHTS_FILE);
     let (tensors, _) = weights::read_safetensors(&path)?;
-    let (model, report) = weights::model_from_tensors(&config, &tensors, &path, device)?;
-    let extra = tensors
-        .into_iter()
-        .filter(|(k, _)| report.heads.contains(k))
-        .collect();
+    let (model, report, extra) = weights::model_from_tensors(&config, tensors, &path, device)?;
     Ok(LoadedBert {
         config,
         model,

@@ -1,7 +1,7 @@
 //! Hugging Face tensor names ⇄ burn modules: the one mapping table ([`visit`]), plus loading and
 //! saving `model.safetensors` under those names.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use burn::module::Param;
@@ -95,6 +95,36 @@ pub struct LoadReport {
 /// Raw tensors of a safetensors file, as f32, keyed by name.
 pub type TensorMap = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
+/// The tensor names of a safetensors file, from its header alone (no tensor data is read).
+pub fn tensor_names(path: &Path) -> Result<Vec<String>, BertError> {
+    use std::io::Read;
+    let bad = |reason: String| BertError::Weights {
+        path: path.into(),
+        reason,
+    };
+    let mut file = std::fs::File::open(path).map_err(|source| BertError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let len = u64::from_le_bytes(len);
+    if len > 100 << 20 {
+        return Err(bad(format!("not a safetensors file: header length {len}")));
+    }
+    let mut header = vec![0u8; len as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&header).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k != "__metadata__")
+        .collect())
+}
+
 /// Reads every floating tensor of a safetensors file as f32 (f16/bf16 widened); integer tensors are skipped.
 pub fn read_safetensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>), BertError> {
     let bytes = std::fs::read(path).map_err(|source| BertError::Io {
@@ -136,14 +166,15 @@ pub fn read_safetensors(path: &Path) -> Result<(TensorMap, HashMap<String, Strin
     Ok((out, meta.metadata().clone().unwrap_or_default()))
 }
 
-/// Builds a model from a tensor map under HF names (with or without the `bert.` prefix).
-/// Missing and mis-shaped tensors are errors, all listed at once.
+/// Builds a model from a tensor map under HF names (with or without the `bert.` prefix), taking
+/// (not copying) the encoder's tensors; returns the head tensors that remain (`cls.*`, `classifier.*`,
+/// `head.*`). Missing and mis-shaped tensors are errors, all listed at once.
 pub fn model_from_tensors(
     config: &BertConfig,
-    tensors: &TensorMap,
+    mut tensors: TensorMap,
     source: &Path,
     device: &Device,
-) -> Result<(BertModel, LoadReport), BertError> {
+) -> Result<(BertModel, LoadReport, TensorMap), BertError> {
     let prefix = if tensors.keys().any(|k| k.starts_with("bert.embeddings.")) {
         "bert."
     } else {
@@ -151,25 +182,23 @@ pub fn model_from_tensors(
     };
     let has_pooler = tensors.contains_key(&format!("{prefix}pooler.dense.weight"));
     let mut model = config.init(has_pooler, device);
-    let mut used = HashSet::new();
     let mut problems = Vec::new();
     let mut take = |name: &str, aliases: &[&str], want: &[usize]| -> Option<Vec<f32>> {
         let found = std::iter::once(name)
             .chain(aliases.iter().copied())
             .map(|n| format!("{prefix}{n}"));
-        let Some(key) = found.clone().find(|k| tensors.contains_key(k)) else {
+        let Some((key, (shape, values))) = found.clone().find_map(|k| tensors.remove_entry(&k))
+        else {
             problems.push(format!("missing tensor {prefix}{name} (shape {want:?})"));
             return None;
         };
-        let (shape, values) = &tensors[&key];
-        used.insert(key.clone());
         if shape != want {
             problems.push(format!(
                 "tensor {key} has shape {shape:?}, expected {want:?}"
             ));
             return None;
         }
-        Some(values.clone())
+        Some(values)
     };
     visit(&mut model, &mut |stem, slot| match slot {
         Slot::Linear(linear) => {
@@ -218,8 +247,9 @@ pub fn model_from_tensors(
         has_pooler,
         ..Default::default()
     };
-    for name in tensors.keys().filter(|k| !used.contains(*k)) {
-        let bare = name.strip_prefix(prefix).unwrap_or(name);
+    let mut heads = TensorMap::new();
+    for (name, tensor) in tensors {
+        let bare = name.strip_prefix(prefix).unwrap_or(&name);
         if NOT_PARAMETERS.contains(&bare) {
             continue;
         }
@@ -228,11 +258,12 @@ pub fn model_from_tensors(
             .any(|p| name.starts_with(p) || bare.starts_with(p))
         {
             report.heads.push(name.clone());
+            heads.insert(name, tensor);
         } else {
-            report.unexpected.push(name.clone());
+            report.unexpected.push(name);
         }
     }
-    Ok((model, report))
+    Ok((model, report, heads))
 }
 
 /// The encoder's tensors under HF names (no prefix), f32, HF layouts ([out, in] for linear weights).

@@ -78,7 +78,9 @@ fn loads_prefixed_gamma_beta_checkpoints_without_pooler() {
             (vec![2, 32], vec![0.0; 64]),
         )])
         .collect();
-    let (loaded, report) = model_from_tensors(&config, &tensors, "mem".as_ref(), &device).unwrap();
+    let (loaded, report, heads) =
+        model_from_tensors(&config, tensors, "mem".as_ref(), &device).unwrap();
+    assert_eq!(heads.keys().collect::<Vec<_>>(), vec!["classifier.weight"]);
     assert_eq!(report.prefix, "bert.");
     assert!(!report.has_pooler && loaded.pooler.is_none());
     assert_eq!(report.heads, vec!["classifier.weight".to_string()]);
@@ -110,7 +112,7 @@ fn names_missing_misshaped_and_unexpected_tensors() {
         "encoder.layer.0.output.dense.weight".into(),
         (vec![3, 3], vec![0.0; 9]),
     );
-    let err = model_from_tensors(&config, &tensors, "ckpt.safetensors".as_ref(), &device)
+    let err = model_from_tensors(&config, tensors, "ckpt.safetensors".as_ref(), &device)
         .unwrap_err()
         .to_string();
     assert!(err.contains("ckpt.safetensors"), "{err}");
@@ -125,7 +127,7 @@ fn names_missing_misshaped_and_unexpected_tensors() {
 
     let mut tensors = model_to_tensors(&config.init(true, &device));
     tensors.insert("encoder.layer.7.weird".into(), (vec![1], vec![0.0]));
-    let (_, report) = model_from_tensors(&config, &tensors, "x".as_ref(), &device).unwrap();
+    let (_, report, _) = model_from_tensors(&config, tensors, "x".as_ref(), &device).unwrap();
     assert_eq!(report.unexpected, vec!["encoder.layer.7.weird".to_string()]);
 }
 

@@ -2,7 +2,7 @@
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::Tensor;
 use fewdims_bert::{BertInput, BertModel, token_readout};
 use fewdims_schema::vocab::{Freeze, Token};
 
@@ -22,18 +22,12 @@ pub fn forward(
     readout: Readout,
     input: BertInput,
 ) -> Tensor<2> {
-    let mask = input.attention_mask.clone();
-    let vector = readout_vector(encoder, readout, input, mask);
-    head.forward(vector)
+    head.forward(readout_vector(encoder, readout, input))
 }
 
 /// The readout vector [B, H] of a batch.
-pub fn readout_vector(
-    encoder: &BertModel,
-    readout: Readout,
-    input: BertInput,
-    mask: Tensor<2, Int>,
-) -> Tensor<2> {
+pub fn readout_vector(encoder: &BertModel, readout: Readout, input: BertInput) -> Tensor<2> {
+    let mask = input.attention_mask.clone();
     let out = encoder.forward_upto(input, readout.layer);
     let hidden = out
         .hidden_states

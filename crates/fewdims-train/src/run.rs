@@ -106,10 +106,10 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
     let layer = spec.layer.resolve(bert.num_hidden_layers).map_err(bad)?;
     let dims = spec.dims.resolve(bert.hidden_size).map_err(bad)?;
     if spec.token == Token::Pooler {
+        // Only the safetensors header is read: the model itself is loaded once, later.
         let has_pooler =
-            fewdims_bert::weights::read_safetensors(&config.model.join(schema::MODEL_FILE))?
-                .0
-                .keys()
+            fewdims_bert::weights::tensor_names(&config.model.join(schema::MODEL_FILE))?
+                .iter()
                 .any(|k| k.ends_with("pooler.dense.weight"));
         if !has_pooler {
             return Err(bad(format!(
