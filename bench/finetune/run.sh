@@ -2,6 +2,8 @@
 # Fine-tune accuracy and speed, fewdims vs PyTorch 2.9 + transformers, same machine, one run.
 # Same weights (all-MiniLM-L6-v2), same token files (data/tok/.../movie), same readout (CLS of the
 # last layer, linear head), batch size, epochs, lr schedule, clipping and thread count (2).
+# Then defaults vs defaults: `finetune` with no flags but the data vs transformers' Trainer with its
+# defaults (batch 8, 3 epochs), on DEFAULTS_TRAIN rows (default 640; DEFAULTS_TRAIN=0 skips it).
 # Usage: bench/finetune/run.sh [SEEDS...]   (default seeds 1 2 3; MAX_TRAIN=N subsamples train)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,6 +35,20 @@ PY
   OMP_NUM_THREADS=2 "$VENV/bin/python" bench/finetune/hf_finetune.py --model "$MODEL" --tok "$TOK" --seed "$seed" \
     --epochs "$EPOCHS" "${sub[@]}"
 done | tee "$OUT/results.jsonl"
+DEFAULTS_TRAIN="${DEFAULTS_TRAIN:-640}"
+if [ "$DEFAULTS_TRAIN" != 0 ]; then
+  OMP_NUM_THREADS=2 "$BIN/finetune" --model "$MODEL" --train "$TOK/train.parquet" --dev "$TOK/dev.parquet" \
+    --test "$TOK/test.parquet" --out "$OUT/fewdims-defaults" --max-train "$DEFAULTS_TRAIN" --quiet >/dev/null
+  python3 - "$OUT/fewdims-defaults/run.json" <<'PY' | tee -a "$OUT/results.jsonl"
+import json, sys
+r = json.load(open(sys.argv[1])); f = {m["split"]: m["value"] for m in r["final"] if m["metric"] == "accuracy"}
+print(json.dumps({"impl": "fewdims-defaults", "seed": r["seed"], "best_epoch": r["best_epoch"],
+  "dev_accuracy": f["dev"], "test_accuracy": f.get("test"), "backend": r["backend"],
+  "train_examples_per_second": r["timings"]["train_examples_per_second"], "peak_rss_mib": float("nan")}))
+PY
+  OMP_NUM_THREADS=2 "$VENV/bin/python" bench/finetune/hf_finetune.py --model "$MODEL" --tok "$TOK" \
+    --max-train "$DEFAULTS_TRAIN" --trainer-defaults 2>/dev/null | grep '^{' | tee -a "$OUT/results.jsonl"
+fi
 python3 - "$OUT/results.jsonl" <<'PY'
 import json, statistics as st, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -43,9 +59,10 @@ for impl, rs in by.items():
     sd = lambda x: st.stdev(x) if len(x) > 1 else 0.0
     print(f"{impl:<16} dev {st.mean(d):.4f} ± {sd(d):.4f}  test {st.mean(t):.4f} ± {sd(t):.4f}  "
           f"{st.mean(s):6.1f} train ex/s  peak RSS {max(r['peak_rss_mib'] for r in rs):.0f} MiB  ({len(rs)} seeds)")
-impls = list(by)
-if len(impls) == 2:
-    a, b = (st.mean(r["train_examples_per_second"] for r in by[i]) for i in impls)
-    print(f"throughput ratio {impls[0]} / {impls[1]}: {a / b:.2f}x;  dev accuracy gap: "
-          f"{100 * (st.mean(r['dev_accuracy'] for r in by[impls[0]]) - st.mean(r['dev_accuracy'] for r in by[impls[1]])):+.2f} points")
+speed = lambda i: st.mean(r["train_examples_per_second"] for r in by[i])
+for ours, peer, what in [(i, "transformers", "like-for-like") for i in by if i.startswith("fewdims-") and i != "fewdims-defaults"] + \
+        [("fewdims-defaults", "transformers-Trainer-defaults", "defaults vs defaults")]:
+    if ours in by and peer in by:
+        gap = 100 * (st.mean(r["dev_accuracy"] for r in by[ours]) - st.mean(r["dev_accuracy"] for r in by[peer]))
+        print(f"{what}: {ours} / {peer} throughput {speed(ours) / speed(peer):.2f}x;  dev accuracy gap {gap:+.2f} points")
 PY

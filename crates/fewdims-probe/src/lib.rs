@@ -4,7 +4,7 @@
 //! - [`data`]: loads a layer of a readout for train/dev/test and standardizes it (train stats).
 //! - [`logistic`], [`ridge`]: the probes (batched Newton for a few dims, L-BFGS for the full vector).
 //! - [`search`]: the modes (full, single, all pairs, greedy forward, backward elimination).
-//! - [`ablate()`]: a fine-tuned linear head with subsets of its dims zeroed, no refit.
+//! - [`ablate()`]: a fine-tuned head (linear or mlp) with subsets of its dims zeroed, no refit.
 //! - [`cka`]: linear CKA and mean cosine between two files of the same items.
 //! - [`table`]: the probe and CKA parquet files.
 
@@ -20,7 +20,7 @@ pub mod ridge;
 pub mod search;
 pub mod table;
 
-pub use ablate::{AblateResult, LinearHead, ablate};
+pub use ablate::{AblateResult, FcHead, LinearHead, ablate, ablate_head};
 pub use data::{Matrix, Problem, Split, Target};
 pub use metrics::Metric;
 pub use search::{ProbeResult, Prober, Settings};

@@ -260,3 +260,88 @@ pub fn write_cka(
             err: e,
         })
 }
+
+/// One row of a probe table, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeRow {
+    pub layer: i32,
+    pub readout: String,
+    pub method: String,
+    pub dims: Vec<u16>,
+    pub k: u16,
+    pub metric: String,
+    pub dev: f64,
+    pub test: f64,
+    pub rank: u32,
+}
+
+/// Reads a probe table: its rows in file order and its key-value metadata.
+pub fn read_probes(path: &Path) -> Result<(Vec<ProbeRow>, HashMap<String, String>), ProbeError> {
+    use arrow::array::{Array, ListArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let pq = |e| ProbeError::Parquet {
+        path: path.into(),
+        err: e,
+    };
+    let file = std::fs::File::open(path).map_err(|e| ProbeError::Io {
+        path: path.into(),
+        err: e,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(pq)?;
+    let meta: HashMap<String, String> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let bad = |col: &str, want: &str| {
+        ProbeError::Invalid(format!(
+            "{}: column `{col}` is missing or not {want}",
+            path.display()
+        ))
+    };
+    let mut rows = vec![];
+    for batch in builder.build().map_err(pq)? {
+        let batch = batch.map_err(|e| ProbeError::Invalid(format!("{}: {e}", path.display())))?;
+        macro_rules! col {
+            ($name:expr, $ty:ty, $want:expr) => {
+                batch
+                    .column_by_name($name)
+                    .and_then(|c| c.as_any().downcast_ref::<$ty>())
+                    .ok_or_else(|| bad($name, $want))?
+            };
+        }
+        let layer = col!(COL_LAYER, Int32Array, "int32");
+        let readout = col!(COL_READOUT, StringArray, "utf8");
+        let method = col!(COL_METHOD, StringArray, "utf8");
+        let dims = col!(COL_DIMS, ListArray, "list<u16>");
+        let k = col!(COL_K, UInt16Array, "uint16");
+        let metric = col!(COL_METRIC, StringArray, "utf8");
+        let dev = col!(COL_DEV, Float64Array, "float64");
+        let test = col!(COL_TEST, Float64Array, "float64");
+        let rank = col!(COL_RANK, UInt32Array, "uint32");
+        for i in 0..batch.num_rows() {
+            let d = dims.value(i);
+            let d = d
+                .as_any()
+                .downcast_ref::<UInt16Array>()
+                .ok_or_else(|| bad(COL_DIMS, "list<u16>"))?;
+            rows.push(ProbeRow {
+                layer: layer.value(i),
+                readout: readout.value(i).to_string(),
+                method: method.value(i).to_string(),
+                dims: d.values().to_vec(),
+                k: k.value(i),
+                metric: metric.value(i).to_string(),
+                dev: dev.value(i),
+                test: test.value(i),
+                rank: rank.value(i),
+            });
+        }
+    }
+    Ok((rows, meta))
+}

@@ -4,6 +4,7 @@
 //! Every stage reads and writes through the names defined here, so a contract changes in one place.
 
 pub mod atomic;
+pub mod cross;
 pub mod hidden;
 pub mod probe;
 pub mod run;

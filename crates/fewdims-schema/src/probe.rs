@@ -9,6 +9,11 @@
 //! `full` rows list no dims (all of them are used). `greedy` rows are the path: one row per step k.
 //! `backward` rows are every subset tried: the start set, then at each step all subsets with one
 //! dim dropped from the best set of the step before; the path is the best row of each k.
+//! `ablate` rows (written alone, e.g. `probes/<id>/<task>-ablate.parquet`) score a fine-tuned
+//! run's own head with no refit: `layer` and `readout` are the run's, and there is one row per
+//! subset of the run's selected dims (2^k rows, largest subsets first: the full set, then each
+//! with one dim zeroed, ..., down to the empty set, the head's bias alone), `dims` the kept dims
+//! (sorted), `k` = len(dims) (0 for the empty set). The `settings` metadata names the run.
 //!
 //! CKA parquet (written by `rep-change`): `layer` i32, `readout` utf8, `cka` f64 (linear CKA over
 //! the items), `mean_cosine` f64 (mean over items of the cosine between the two vectors of an

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use fewdims_backend::DeviceArgs;
 use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, Token};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Optimisation hyperparameters (defaults documented in docs/finetune.md).
-#[derive(Clone, Debug, Serialize)]
+/// Optimisation hyperparameters (defaults documented in docs/finetune.md). Read back from a
+/// run's `run.json` (missing fields take the defaults).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Hyper {
     pub epochs: usize,
     pub batch_size: usize,

@@ -1,9 +1,11 @@
-//! The finetune stage: BERT with any readout (layer, token, dims), a linear or MLP head and any
-//! freezing, trained with AdamW on any backend. Writes a run dir per `shared/DESIGN.md`.
+//! The finetune and cross-finetune stages: BERT with any readout (layer, token, dims), a linear
+//! or MLP head and any freezing, trained with AdamW on any backend. Writes a run dir per
+//! `shared/DESIGN.md`; [`cross`] chains runs over several tasks and scores each after each step.
 
 pub mod batches;
 pub mod checkpoint;
 pub mod config;
+pub mod cross;
 pub mod eval;
 pub mod extract;
 pub mod head;
@@ -15,9 +17,10 @@ pub mod train;
 use std::path::{Path, PathBuf};
 
 pub use config::{FinetuneConfig, Hyper, ReadoutSpec};
+pub use cross::{CrossConfig, CrossSummary, cross_finetune};
 pub use run::{RunSummary, finetune};
 
-/// Errors of a finetune.
+/// Errors of a finetune or cross-finetune.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error("{0}")]
@@ -26,6 +29,8 @@ pub enum TrainError {
     Data(#[from] fewdims_data::DataError),
     #[error(transparent)]
     Bert(#[from] fewdims_bert::BertError),
+    #[error(transparent)]
+    Probe(#[from] fewdims_probe::ProbeError),
     #[error(transparent)]
     Device(#[from] fewdims_backend::DeviceError),
     #[error("{}: {source}", path.display())]

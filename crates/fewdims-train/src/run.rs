@@ -55,7 +55,13 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
     let bert = BertConfig::from_file(config.model.join(schema::CONFIG_FILE))?;
     let train = read_token_split(&config.train)?;
     let dev = read_token_split(&config.dev)?;
-    let test = config.test.as_deref().map(read_token_split).transpose()?;
+    // GLUE's test splits carry no labels: such a split is not scored (run.json's num_test is null).
+    let test = config
+        .test
+        .as_deref()
+        .map(read_token_split)
+        .transpose()?
+        .filter(|t| t.meta.labelled && !t.labels.iter().any(|l| l.is_unlabelled()));
     for (path, split) in [(&config.dev, &dev)]
         .into_iter()
         .chain(config.test.as_ref().zip(test.as_ref()))
@@ -161,7 +167,7 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
 }
 
 /// Seeded subsample of `n` rows.
-fn subsample(split: TokenSplit, n: usize, seed: u64) -> TokenSplit {
+pub(crate) fn subsample(split: TokenSplit, n: usize, seed: u64) -> TokenSplit {
     if n >= split.len() {
         return split;
     }
@@ -341,7 +347,7 @@ pub fn write_metrics(path: &Path, rows: &[MetricRow]) -> Result<(), TrainError> 
 }
 
 /// `git rev-parse HEAD` of the working dir, or "unknown".
-fn git_revision() -> String {
+pub(crate) fn git_revision() -> String {
     std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()

@@ -1,0 +1,72 @@
+//! report: tables, SVG plots and the paper's claims, measured, from runs and probe tables.
+//! Writes `<out>/REPORT.md` with a CSV per table and an SVG per plot; prints the path of
+//! REPORT.md and the claims table.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use fewdims_report::{ReportConfig, Thresholds, build_report, claims_markdown};
+
+/// Build the report from fine-tune runs, probe tables, CKA tables and cross-fine-tuning matrices.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Runs root: `<task>/<name>/run.json` and `cross/<name>/cross.parquet`.
+    #[arg(long, default_value = "runs")]
+    runs: PathBuf,
+    /// Probes root: `<id>/<task>.parquet` and `cka/<a>_vs_<b>/<task>/<split>.parquet`.
+    #[arg(long, default_value = "probes")]
+    probes: PathBuf,
+    /// The report dir (replaced as a whole).
+    #[arg(long, default_value = "reports/main")]
+    out: PathBuf,
+    /// Title of REPORT.md (default: "fewdims report: <name of --out>").
+    #[arg(long)]
+    title: Option<String>,
+    /// Only these tasks (comma-separated; default: every task found).
+    #[arg(long, value_delimiter = ',')]
+    tasks: Vec<String>,
+    /// Top dim pairs listed and plotted per probe table.
+    #[arg(long, default_value_t = 20)]
+    top_pairs: usize,
+    /// A variant "holds" within this many points (0.01 of the metric) of its reference.
+    #[arg(long, default_value_t = Thresholds::default().holds)]
+    holds_pts: f64,
+    /// ... and "holds partly" within this many points.
+    #[arg(long, default_value_t = Thresholds::default().partly)]
+    partly_pts: f64,
+    /// Freezing: the frozen encoder is "clearly worse" at least this many points below.
+    #[arg(long, default_value_t = Thresholds::default().clearly_worse)]
+    clearly_worse_pts: f64,
+    /// Also print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let mut cfg = ReportConfig::new(&args.runs, &args.probes, &args.out);
+    if let Some(t) = args.title {
+        cfg.title = t;
+    }
+    cfg.tasks = args.tasks;
+    cfg.top_pairs = args.top_pairs;
+    cfg.thresholds = Thresholds {
+        holds: args.holds_pts,
+        partly: args.partly_pts,
+        clearly_worse: args.clearly_worse_pts,
+    };
+    let summary = build_report(&cfg)
+        .with_context(|| format!("building the report in {}", args.out.display()))?;
+    println!("{}", summary.report.display());
+    println!();
+    print!("{}", claims_markdown(&summary.claims));
+    for m in &summary.missing {
+        eprintln!("missing ({}): {} — `{}`", m.section, m.what, m.make);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    Ok(())
+}

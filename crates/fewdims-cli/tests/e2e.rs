@@ -1,0 +1,191 @@
+//! End to end: the main job (`make main`) on a tiny random BERT with the real tokenizer and the real
+//! built-in tasks (subsampled), through every stage binary: prepare, tokenize, finetune,
+//! extract-hidden, probe-dims, rep-change, cross-finetune and report. Then a second `make main`
+//! must run no stage at all.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fewdims_backend::{Backend, DeviceArgs};
+use fewdims_bert::{BertConfig, TensorMap, save_model_dir};
+
+const STAGES: [&str; 8] = [
+    "prepare",
+    "tokenize",
+    "finetune",
+    "extract-hidden",
+    "probe-dims",
+    "rep-change",
+    "cross-finetune",
+    "report",
+];
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn assets() -> Option<PathBuf> {
+    let dir = std::env::var_os("FEWDIMS_ASSETS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/fewdims/assets"))
+        })?;
+    dir.join(".complete").exists().then_some(dir)
+}
+
+/// A tiny random BERT (hidden 32, 2 layers, with a pooler) with the real MiniLM tokenizer.
+fn tiny_model(dir: &Path, assets: &Path) {
+    let device = DeviceArgs::new(Backend::Flex, "cpu")
+        .select()
+        .unwrap()
+        .device;
+    let config = BertConfig::tiny(30522);
+    save_model_dir(
+        dir,
+        &config,
+        &config.init(true, &device),
+        &TensorMap::new(),
+        HashMap::new(),
+    )
+    .unwrap();
+    std::fs::copy(
+        assets.join("all-MiniLM-L6-v2/tokenizer.json"),
+        dir.join("tokenizer.json"),
+    )
+    .unwrap();
+}
+
+fn make(tmp: &Path, assets: &Path) -> (String, bool) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_finetune")).parent().unwrap();
+    let p = |s: &str| tmp.join(s).display().to_string();
+    let vars = [
+        ("CARGO", "true".to_string()),
+        ("CARGO_STAMP", p("cargo-stamp")),
+        ("BIN", bin.display().to_string()),
+        ("FEWDIMS_ASSETS", assets.display().to_string()),
+        ("ASSETS", assets.display().to_string()),
+        ("MODEL", "tiny".into()),
+        ("MODEL_DIR", p("tiny")),
+        ("MAX_LEN", "32".into()),
+        ("TASKS_DIR", p("data/tasks")),
+        ("TOK_DIR", p("data/tok")),
+        ("RUNS_DIR", p("runs")),
+        ("HIDDEN_DIR", p("hidden")),
+        ("PROBE_DIR", p("probes")),
+        ("REPORTS_DIR", p("reports")),
+        ("BACKEND", "flex".into()),
+        ("DEVICE", "cpu".into()),
+        ("FT_MAX_TRAIN", "64".into()),
+        ("MAIN_TASKS", "movie tweets".into()),
+        ("CROSS_FROM", "movie".into()),
+        ("CROSS_TASKS", "amazon nyt".into()),
+        ("PROBE_TASKS", "movie".into()),
+        (
+            "PROBE_FLAGS",
+            "--methods full,single,pair,greedy,backward --threads 2".into(),
+        ),
+    ];
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(repo_root())
+        .arg("--no-print-directory")
+        .arg("main");
+    for (k, v) in vars {
+        cmd.arg(format!("{k}={v}"));
+    }
+    let out = cmd.output().expect("make runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (text, out.status.success())
+}
+
+#[test]
+fn main_job_runs_every_stage_then_nothing() {
+    let Some(assets) = assets() else {
+        assert!(
+            std::env::var_os("FEWDIMS_REQUIRE_FIXTURES").is_none(),
+            "assets missing: run `make assets`"
+        );
+        eprintln!("skipped: no assets (run `make assets`)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    tiny_model(&root.join("tiny"), &assets);
+
+    let (log, ok) = make(root, &assets);
+    assert!(ok, "make main failed:\n{log}");
+    for stage in STAGES {
+        assert!(
+            log.contains(&format!("/{stage} ")),
+            "stage {stage} never ran:\n{log}"
+        );
+    }
+    // Every sweep run of both tasks: token, dims, layer (0..2) and freeze.
+    let names = [
+        "cls",
+        "max-norm",
+        "mean",
+        "pos1",
+        "dims-first1",
+        "dims-random2",
+        "dims-random3",
+        "freeze-all-mlp",
+        "layer0",
+        "layer1",
+        "layer2",
+    ];
+    for task in ["movie", "tweets"] {
+        for name in names {
+            let run = root.join(format!("runs/{task}/{name}/run.json"));
+            let json: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
+            assert_eq!(json["task"], task, "{}", run.display());
+        }
+    }
+    assert!(
+        root.join("runs/cross/movie-amazon-nyt/cross.parquet")
+            .exists()
+    );
+    assert!(root.join("probes/pretrained/movie.parquet").exists());
+    assert!(root.join("probes/movie-cls/movie.parquet").exists());
+    assert!(
+        root.join("probes/cka/pretrained_vs_movie-cls/movie/dev.parquet")
+            .exists()
+    );
+    let report = std::fs::read_to_string(root.join("reports/main/REPORT.md")).unwrap();
+    let claims = report
+        .split("## The paper's claims")
+        .nth(1)
+        .expect("a claims section");
+    for claim in ["CLS", "dims", "layer", "freez", "cross"] {
+        assert!(
+            claims.to_lowercase().contains(&claim.to_lowercase()),
+            "claims table lacks {claim}:\n{claims}"
+        );
+    }
+    assert!(log.contains("== "), "make main prints the claims:\n{log}");
+
+    // Nothing changed: a second run runs no stage and rewrites no output.
+    let report_time = std::fs::metadata(root.join("reports/main/REPORT.md"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (log2, ok2) = make(root, &assets);
+    assert!(ok2, "second make main failed:\n{log2}");
+    for stage in STAGES {
+        assert!(
+            !log2.contains(&format!("/{stage} ")),
+            "a no-op make ran {stage}:\n{log2}"
+        );
+    }
+    let report_time2 = std::fs::metadata(root.join("reports/main/REPORT.md"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(report_time, report_time2, "the report was rewritten");
+}

@@ -1,0 +1,197 @@
+//! Cross-fine-tuning matrices `runs/cross/<name>/cross.parquet` (contract in
+//! `fewdims_schema::cross`); the seeds of one cross run (`<name>-seed<N>`) are read as one table.
+
+use std::path::{Path, PathBuf};
+
+use fewdims_schema::cross::*;
+
+use crate::ReportError;
+use crate::pq::Table;
+use crate::runs::{sorted_dirs, strip_seed};
+use crate::stats::Stat;
+
+/// One row of `cross.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrossRow {
+    pub step: i64,
+    pub trained_task: String,
+    pub eval_task: String,
+    pub mode: String,
+    pub split: String,
+    pub metric: String,
+    pub value: f64,
+    /// Index into [`CrossTable::sources`]: which seed's file the row came from.
+    pub source: usize,
+}
+
+/// The matrix of one cross run, over its seeds.
+#[derive(Clone, Debug)]
+pub struct CrossTable {
+    /// The cross dir's name without `-seed<N>`.
+    pub name: String,
+    /// `(dir name, cross.parquet)` of each seed.
+    pub sources: Vec<(String, PathBuf)>,
+    pub rows: Vec<CrossRow>,
+}
+
+impl CrossTable {
+    pub fn read(path: &Path, name: &str) -> Result<Self, ReportError> {
+        let t = Table::read(path)?;
+        let step = t.i64s(COL_STEP)?;
+        let trained = t.strings(COL_TRAINED_TASK)?;
+        let eval = t.strings(COL_EVAL_TASK)?;
+        let mode = t.strings(COL_MODE)?;
+        let split = t.strings(COL_SPLIT)?;
+        let metric = t.strings(COL_METRIC)?;
+        let value = t.f64s(COL_VALUE)?;
+        let mut rows = Vec::with_capacity(step.len());
+        for i in 0..step.len() {
+            if Mode::parse(&mode[i]).is_none() {
+                return Err(ReportError::Column {
+                    path: path.into(),
+                    column: COL_MODE.into(),
+                    msg: format!(
+                        "row {i}: unknown mode {:?} (expected head, retrained or probe)",
+                        mode[i]
+                    ),
+                });
+            }
+            rows.push(CrossRow {
+                step: step[i],
+                trained_task: trained[i].clone(),
+                eval_task: eval[i].clone(),
+                mode: mode[i].clone(),
+                split: split[i].clone(),
+                metric: metric[i].clone(),
+                value: value[i],
+                source: 0,
+            });
+        }
+        Ok(CrossTable {
+            name: strip_seed(name).into(),
+            sources: vec![(name.into(), path.into())],
+            rows,
+        })
+    }
+
+    /// Steps in order with the task trained at each.
+    pub fn steps(&self) -> Vec<(i64, String)> {
+        let mut v: Vec<(i64, String)> = self
+            .rows
+            .iter()
+            .map(|r| (r.step, r.trained_task.clone()))
+            .collect();
+        v.sort();
+        v.dedup_by_key(|s| s.0);
+        v
+    }
+
+    /// Evaluated tasks, in the order they were first trained.
+    pub fn eval_tasks(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for (_, t) in self.steps() {
+            if !v.contains(&t) {
+                v.push(t);
+            }
+        }
+        for r in &self.rows {
+            if !v.contains(&r.eval_task) {
+                v.push(r.eval_task.clone());
+            }
+        }
+        v
+    }
+
+    /// Modes present, in the order head, retrained, probe.
+    pub fn modes(&self) -> Vec<&'static str> {
+        [Mode::Head, Mode::Retrained, Mode::Probe]
+            .into_iter()
+            .map(Mode::as_str)
+            .filter(|m| self.rows.iter().any(|r| r.mode == *m))
+            .collect()
+    }
+
+    /// The main metric of `task`: `preferred` if the table has it, else the first seen.
+    pub fn metric_of(&self, task: &str, preferred: Option<&str>) -> Option<String> {
+        let mut seen = self
+            .rows
+            .iter()
+            .filter(|r| r.eval_task == task)
+            .map(|r| r.metric.as_str());
+        match preferred {
+            Some(p)
+                if self
+                    .rows
+                    .iter()
+                    .any(|r| r.eval_task == task && r.metric == p) =>
+            {
+                Some(p.into())
+            }
+            _ => seen.next().map(String::from),
+        }
+    }
+
+    /// `test` if it has any finite test value, else `dev`.
+    pub fn headline_split(&self) -> &'static str {
+        if self
+            .rows
+            .iter()
+            .any(|r| r.split == "test" && r.value.is_finite())
+        {
+            "test"
+        } else {
+            "dev"
+        }
+    }
+
+    /// Mean ± sd over the seeds of one cell.
+    pub fn stat(
+        &self,
+        step: i64,
+        task: &str,
+        mode: &str,
+        split: &str,
+        metric: &str,
+    ) -> Option<Stat> {
+        let v: Vec<f64> = self
+            .rows
+            .iter()
+            .filter(|r| {
+                r.step == step
+                    && r.eval_task == task
+                    && r.mode == mode
+                    && r.split == split
+                    && r.metric == metric
+            })
+            .map(|r| r.value)
+            .collect();
+        Stat::of(&v)
+    }
+
+    /// Adds the rows of another seed.
+    fn merge(&mut self, other: CrossTable) {
+        let offset = self.sources.len();
+        self.sources.extend(other.sources);
+        self.rows.extend(other.rows.into_iter().map(|r| CrossRow {
+            source: r.source + offset,
+            ..r
+        }));
+    }
+}
+
+/// Every `<runs>/cross/<name>/cross.parquet`, seeds merged, sorted by name.
+pub fn scan_cross(runs_root: &Path) -> Result<Vec<CrossTable>, ReportError> {
+    let mut out: Vec<CrossTable> = Vec::new();
+    for dir in sorted_dirs(&runs_root.join("cross"))? {
+        let path = dir.join(MATRIX_FILE);
+        if path.is_file() {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            let t = CrossTable::read(&path, &name)?;
+            match out.iter_mut().find(|o| o.name == t.name) {
+                Some(o) => o.merge(t),
+                None => out.push(t),
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,345 @@
+//! Probe tables `probes/<id>/<task>.parquet` and CKA tables
+//! `probes/cka/<a>_vs_<b>/<task>/<split>.parquet` (contracts in `fewdims_schema::probe`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use fewdims_schema::hidden::READOUT_POOLER;
+use fewdims_schema::probe::*;
+
+use crate::ReportError;
+use crate::pq::Table;
+use crate::runs::sorted_dirs;
+
+/// The folder under the probes root that holds CKA tables, not probe ids.
+pub const CKA_DIR: &str = "cka";
+
+/// One row of a probe table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeRow {
+    pub layer: i64,
+    pub readout: String,
+    pub method: String,
+    pub dims: Vec<u32>,
+    pub k: usize,
+    pub metric: String,
+    pub dev: f64,
+    pub test: f64,
+}
+
+/// A probe table of one (id, task).
+#[derive(Clone, Debug)]
+pub struct ProbeTable {
+    pub id: String,
+    pub task: String,
+    pub path: PathBuf,
+    /// From the `metrics` metadata, else in order of appearance; the first is the main metric.
+    pub metrics: Vec<String>,
+    pub rows: Vec<ProbeRow>,
+    /// Readouts in order of appearance.
+    readouts: Vec<String>,
+    /// Row indices by (layer, readout, method, metric).
+    index: BTreeMap<(i64, String, String, String), Vec<usize>>,
+    has_test: bool,
+}
+
+impl ProbeTable {
+    pub fn read(path: &Path, id: &str, task: &str) -> Result<Self, ReportError> {
+        let t = Table::read(path)?;
+        let layer = t.i64s(COL_LAYER)?;
+        let readout = t.strings(COL_READOUT)?;
+        let method = t.strings(COL_METHOD)?;
+        let dims = t.int_lists(COL_DIMS)?;
+        let k = t.i64s(COL_K)?;
+        let metric = t.strings(COL_METRIC)?;
+        let dev = t.f64s(COL_DEV)?;
+        let test = t.f64s(COL_TEST)?;
+        let mut rows = Vec::with_capacity(layer.len());
+        let cols = readout.into_iter().zip(method).zip(dims).zip(metric);
+        for (i, (((readout, method), dims), metric)) in cols.enumerate() {
+            if Method::parse(&method).is_none() {
+                return Err(ReportError::Column {
+                    path: path.into(),
+                    column: COL_METHOD.into(),
+                    msg: format!("row {i}: unknown method {method:?}"),
+                });
+            }
+            rows.push(ProbeRow {
+                layer: layer[i],
+                readout,
+                method,
+                dims,
+                k: k[i].max(0) as usize,
+                metric,
+                dev: dev[i],
+                test: test[i],
+            });
+        }
+        let mut metrics = t.meta_list(META_METRICS);
+        if metrics.is_empty() {
+            for r in &rows {
+                if !metrics.contains(&r.metric) {
+                    metrics.push(r.metric.clone());
+                }
+            }
+        }
+        let mut readouts: Vec<String> = Vec::new();
+        let mut index: BTreeMap<_, Vec<usize>> = BTreeMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            if !readouts.contains(&r.readout) {
+                readouts.push(r.readout.clone());
+            }
+            let key = (
+                r.layer,
+                r.readout.clone(),
+                r.method.clone(),
+                r.metric.clone(),
+            );
+            index.entry(key).or_default().push(i);
+        }
+        Ok(ProbeTable {
+            id: id.into(),
+            task: task.into(),
+            path: path.into(),
+            metrics,
+            has_test: rows.iter().any(|r| r.test.is_finite()),
+            rows,
+            readouts,
+            index,
+        })
+    }
+
+    pub fn main_metric(&self) -> &str {
+        self.metrics.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// `test` when any row has a test score, else `dev`.
+    pub fn headline_split(&self) -> &'static str {
+        if self.has_test { "test" } else { "dev" }
+    }
+
+    /// The headline value of a row.
+    pub fn value(&self, r: &ProbeRow) -> f64 {
+        if self.headline_split() == "test" {
+            r.test
+        } else {
+            r.dev
+        }
+    }
+
+    /// Readouts in order of appearance.
+    pub fn readouts(&self) -> Vec<String> {
+        self.readouts.clone()
+    }
+
+    /// Layers of `readout`, ascending.
+    pub fn layers(&self, readout: &str) -> Vec<i64> {
+        let mut v: Vec<i64> = self
+            .index
+            .keys()
+            .filter(|k| k.1 == readout)
+            .map(|k| k.0)
+            .collect();
+        v.dedup();
+        v
+    }
+
+    /// The top layer (of the readouts other than `pooler`).
+    pub fn last_layer(&self) -> Option<i64> {
+        self.index
+            .keys()
+            .filter(|k| k.1 != READOUT_POOLER)
+            .map(|k| k.0)
+            .max()
+    }
+
+    /// The readout the report focuses on: `cls` if present, else the first.
+    pub fn focus_readout(&self) -> Option<String> {
+        let r = self.readouts();
+        r.iter().find(|x| *x == "cls").or(r.first()).cloned()
+    }
+
+    /// Rows of (layer, readout, method) on the main metric, best dev first (NaN last, ties in row order).
+    pub fn ranked(&self, layer: i64, readout: &str, method: Method) -> Vec<&ProbeRow> {
+        let key = (
+            layer,
+            readout.to_string(),
+            method.as_str().to_string(),
+            self.main_metric().to_string(),
+        );
+        let mut v: Vec<&ProbeRow> = match self.index.get(&key) {
+            Some(ix) => ix.iter().map(|&i| &self.rows[i]).collect(),
+            None => Vec::new(),
+        };
+        let key = |r: &ProbeRow| {
+            if r.dev.is_nan() {
+                f64::NEG_INFINITY
+            } else {
+                r.dev
+            }
+        };
+        v.sort_by(|a, b| key(b).total_cmp(&key(a)));
+        v
+    }
+
+    pub fn best(&self, layer: i64, readout: &str, method: Method) -> Option<&ProbeRow> {
+        self.ranked(layer, readout, method).into_iter().next()
+    }
+
+    /// The best probe (by dev) of each size k at (layer, readout), over every method.
+    pub fn best_k_curve(&self, layer: i64, readout: &str) -> Vec<&ProbeRow> {
+        let mut best: Vec<&ProbeRow> = Vec::new();
+        for m in [
+            Method::Single,
+            Method::Pair,
+            Method::Greedy,
+            Method::Backward,
+            Method::Full,
+        ] {
+            for r in self.ranked(layer, readout, m) {
+                match best.iter_mut().find(|b| b.k == r.k) {
+                    Some(b) if b.dev.is_nan() || r.dev > b.dev => *b = r,
+                    Some(_) => {}
+                    None => best.push(r),
+                }
+            }
+        }
+        best.sort_by_key(|r| r.k);
+        best
+    }
+}
+
+/// `dims` as `17, 305`, or `all` for an empty list (full-vector rows).
+pub fn show_dims(d: &[u32]) -> String {
+    if d.is_empty() {
+        "all".into()
+    } else {
+        d.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The stem suffix of head-ablation tables: `probes/<id>/<task>-ablate.parquet`.
+pub const ABLATE_SUFFIX: &str = "-ablate";
+
+/// Every `<probes>/<id>/<task>.parquet` (the `cka` folder excluded), sorted by id then task, and
+/// apart from them the head-ablation tables `<id>/<task>-ablate.parquet` (task without the suffix).
+pub fn scan_probes(root: &Path) -> Result<(Vec<ProbeTable>, Vec<ProbeTable>), ReportError> {
+    let (mut out, mut ablations) = (Vec::new(), Vec::new());
+    for dir in sorted_dirs(root)? {
+        let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if id == CKA_DIR {
+            continue;
+        }
+        for (task, path) in parquet_files(&dir)? {
+            match task.strip_suffix(ABLATE_SUFFIX) {
+                Some(t) => ablations.push(ProbeTable::read(&path, &id, t)?),
+                None => out.push(ProbeTable::read(&path, &id, &task)?),
+            }
+        }
+    }
+    Ok((out, ablations))
+}
+
+/// `(stem, path)` of the `*.parquet` files in `dir`, sorted.
+pub(crate) fn parquet_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ReportError> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))? {
+        let p = e.map_err(|e| ReportError::io(dir, e))?.path();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(stem) = name.strip_suffix(".parquet")
+            && !name.starts_with('.')
+            && p.is_file()
+        {
+            v.push((stem.to_string(), p));
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// One row of a CKA table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CkaRow {
+    pub layer: i64,
+    pub readout: String,
+    pub cka: f64,
+    pub mean_cosine: f64,
+    pub n: i64,
+}
+
+/// The CKA table of one (pair, task, split).
+#[derive(Clone, Debug)]
+pub struct CkaTable {
+    /// `<a>_vs_<b>`.
+    pub pair: String,
+    pub task: String,
+    pub split: String,
+    pub path: PathBuf,
+    pub rows: Vec<CkaRow>,
+}
+
+impl CkaTable {
+    pub fn read(path: &Path, pair: &str, task: &str, split: &str) -> Result<Self, ReportError> {
+        let t = Table::read(path)?;
+        let layer = t.i64s(COL_LAYER)?;
+        let readout = t.strings(COL_READOUT)?;
+        let cka = t.f64s(COL_CKA)?;
+        let cos = t.f64s(COL_MEAN_COSINE)?;
+        let n = t.i64s(COL_N)?;
+        let rows = (0..layer.len())
+            .map(|i| CkaRow {
+                layer: layer[i],
+                readout: readout[i].clone(),
+                cka: cka[i],
+                mean_cosine: cos[i],
+                n: n[i],
+            })
+            .collect();
+        Ok(CkaTable {
+            pair: pair.into(),
+            task: task.into(),
+            split: split.into(),
+            path: path.into(),
+            rows,
+        })
+    }
+
+    pub fn readouts(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for r in &self.rows {
+            if !v.contains(&r.readout) {
+                v.push(r.readout.clone());
+            }
+        }
+        v
+    }
+
+    /// The second id of the pair (`pretrained_vs_movie-cls` → `movie-cls`).
+    pub fn b(&self) -> &str {
+        self.pair
+            .split_once("_vs_")
+            .map(|(_, b)| b)
+            .unwrap_or(&self.pair)
+    }
+}
+
+/// Every `<probes>/cka/<pair>/<task>/<split>.parquet`, sorted.
+pub fn scan_cka(probes_root: &Path) -> Result<Vec<CkaTable>, ReportError> {
+    let mut out = Vec::new();
+    for pair_dir in sorted_dirs(&probes_root.join(CKA_DIR))? {
+        let pair = pair_dir.file_name().unwrap().to_string_lossy().into_owned();
+        for task_dir in sorted_dirs(&pair_dir)? {
+            let task = task_dir.file_name().unwrap().to_string_lossy().into_owned();
+            for (split, path) in parquet_files(&task_dir)? {
+                out.push(CkaTable::read(&path, &pair, &task, &split)?);
+            }
+        }
+    }
+    Ok(out)
+}
