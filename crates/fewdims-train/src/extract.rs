@@ -20,7 +20,7 @@ use crate::TrainError;
 use crate::batches::eval_batches;
 
 /// Batches per pool of consecutive rows (sorted by length inside the pool).
-const POOL_BATCHES: usize = 8;
+const POOL_BATCHES: usize = 32;
 /// `--tokens` is refused above this many rows unless forced.
 pub const MAX_TOKEN_ROWS: usize = 5_000;
 
