@@ -5,7 +5,7 @@ use fewdims_probe::ablate::MAX_ABLATE_DIMS;
 use fewdims_probe::table::{ProbeGroup, ProbeTableWriter};
 use fewdims_probe::{FcHead, LinearHead, Metric, ProbeResult, file_sha256};
 use fewdims_schema::hidden::{HiddenReader, Kind};
-use fewdims_schema::probe::{self as contract, Method};
+use fewdims_schema::probe::Method;
 use fewdims_schema::run as run_contract;
 use fewdims_schema::vocab::Token;
 use fewdims_train::head::{DENSE, DIMS_MASK, OUT_PROJ};
@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::Args;
+use super::{Args, table_metadata};
 
 /// What `--methods ablate` needs from a run's `run.json`.
 #[derive(Debug)]
@@ -464,24 +464,7 @@ pub(crate) fn run_ablate(args: &Args) -> Result<()> {
         "run_final_dev": info.final_dev.iter().map(|(m, v)| (m.clone(), serde_json::json!(v))).collect::<serde_json::Map<String, Value>>(),
         "rows": "every subset of dims kept (the others zeroed), largest first",
     });
-    let kv = vec![
-        (contract::META_TASK.to_string(), meta.task.clone()),
-        (contract::META_MODEL.to_string(), meta.model.clone()),
-        (contract::META_SOURCE.to_string(), meta.source.clone()),
-        (
-            contract::META_KIND.to_string(),
-            meta.kind.as_str().to_string(),
-        ),
-        (contract::META_METRICS.to_string(), meta.metrics.join(",")),
-        (
-            contract::META_HIDDEN_FILES.to_string(),
-            Value::Object(files).to_string(),
-        ),
-        (
-            contract::META_SETTINGS.to_string(),
-            settings_json.to_string(),
-        ),
-    ];
+    let kv = table_metadata(&meta, files, &settings_json);
     let mut table = ProbeTableWriter::create(&args.out, &metrics, &kv)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let layer = info.layer as i32;

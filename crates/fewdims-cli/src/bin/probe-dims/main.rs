@@ -228,24 +228,7 @@ fn main() -> Result<()> {
         "ridge": "L2, intercept unpenalized", "tol": args.tol, "greedy_k": args.greedy_k,
         "backward_from": args.backward_from, "selection": format!("dev {}", meta.metrics[0]),
     });
-    let kv = vec![
-        (contract::META_TASK.to_string(), meta.task.clone()),
-        (contract::META_MODEL.to_string(), meta.model.clone()),
-        (contract::META_SOURCE.to_string(), meta.source.clone()),
-        (
-            contract::META_KIND.to_string(),
-            meta.kind.as_str().to_string(),
-        ),
-        (contract::META_METRICS.to_string(), meta.metrics.join(",")),
-        (
-            contract::META_HIDDEN_FILES.to_string(),
-            serde_json::Value::Object(files).to_string(),
-        ),
-        (
-            contract::META_SETTINGS.to_string(),
-            settings_json.to_string(),
-        ),
-    ];
+    let kv = table_metadata(&meta, files, &settings_json);
     let mut table = ProbeTableWriter::create(&args.out, &set.metrics, &kv)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let started = Instant::now();
@@ -332,4 +315,27 @@ fn main() -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// File-level metadata of a probe table (the `META_*` keys of the probe contract).
+fn table_metadata(
+    meta: &fewdims_schema::hidden::HiddenMeta,
+    files: serde_json::Map<String, serde_json::Value>,
+    settings: &serde_json::Value,
+) -> Vec<(String, String)> {
+    vec![
+        (contract::META_TASK.to_string(), meta.task.clone()),
+        (contract::META_MODEL.to_string(), meta.model.clone()),
+        (contract::META_SOURCE.to_string(), meta.source.clone()),
+        (
+            contract::META_KIND.to_string(),
+            meta.kind.as_str().to_string(),
+        ),
+        (contract::META_METRICS.to_string(), meta.metrics.join(",")),
+        (
+            contract::META_HIDDEN_FILES.to_string(),
+            serde_json::Value::Object(files).to_string(),
+        ),
+        (contract::META_SETTINGS.to_string(), settings.to_string()),
+    ]
 }
