@@ -240,6 +240,26 @@ fn wgpu(_: &str) -> Result<(String, Device), DeviceError> {
     unreachable!("checked by Backend::compiled")
 }
 
+/// The CPU thread budget: `OMP_NUM_THREADS` when set to a positive number, else the cores this
+/// process may use.
+pub fn cpu_threads() -> usize {
+    std::env::var("OMP_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Sets how many threads libtorch uses inside one op, for the calling thread (OpenMP and MKL keep
+/// this per thread). Other backends schedule their own threads: a no-op for them.
+pub fn set_op_threads(backend: Backend, threads: usize) {
+    #[cfg(feature = "tch")]
+    if backend == Backend::Tch {
+        tch::set_num_threads(threads.clamp(1, i32::MAX as usize) as i32);
+    }
+    let _ = (backend, threads);
+}
+
 /// Seeds the device's random generator (dropout, init) for reproducible runs.
 pub fn seed(device: &Device, seed: u64) {
     device.seed(seed);

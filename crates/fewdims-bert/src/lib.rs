@@ -3,6 +3,7 @@
 //! A model dir is what the Hugging Face hub serves: `config.json` and `model.safetensors`
 //! (tensor names with or without the `bert.` prefix, with or without the pooler).
 
+mod attention;
 mod config;
 mod model;
 mod readout;
@@ -15,7 +16,8 @@ use burn::tensor::Device;
 
 pub use config::BertConfig;
 pub use model::{
-    BertAttention, BertEmbeddings, BertInput, BertLayer, BertModel, BertOutput, BertPooler,
+    AttentionMask, BertAttention, BertEmbeddings, BertInput, BertLayer, BertModel, BertOutput,
+    BertPooler,
 };
 pub use readout::token_readout;
 pub use weights::{LoadReport, TensorMap};

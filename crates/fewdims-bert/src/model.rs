@@ -7,9 +7,11 @@ use burn::nn::{
     LinearConfig,
 };
 use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::module::linear;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::BertConfig;
+use crate::attention::padded_attention;
 
 /// Token ids, token types and attention mask of a padded batch, each [B, S].
 #[derive(Clone, Debug)]
@@ -99,19 +101,65 @@ pub struct BertAttention {
 }
 
 impl BertAttention {
-    /// x: [B, S, H], mask_bias: [B, 1, 1, S] (0 where attended, a large negative at padding) → [B, S, H].
-    pub fn forward(&self, x: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
+    /// x: [B, S, H] → [B, S, H]. Off autodiff (inference) q, k and v come from one GEMM and the
+    /// scores go through the backend's fused attention; with autodiff they are spelled out so
+    /// attention dropout can apply.
+    pub fn forward(&self, x: Tensor<3>, mask: &AttentionMask) -> Tensor<3> {
         let [b, s, h] = x.dims();
         let (nh, hd) = (self.num_heads, h / self.num_heads);
-        let heads = |t: Tensor<3>| t.reshape([b, s, nh, hd]).swap_dims(1, 2);
-        let q = heads(self.query.forward(x.clone()));
-        let k = heads(self.key.forward(x.clone()));
-        let v = heads(self.value.forward(x.clone()));
-        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f64).sqrt()) + mask_bias;
-        let probs = self.attention_dropout.forward(softmax(scores, 3));
-        let context = probs.matmul(v).swap_dims(1, 2).reshape([b, s, h]);
+        let context = if x.is_autodiff() {
+            let heads = |t: Tensor<3>| t.reshape([b, s, nh, hd]).swap_dims(1, 2);
+            let q = heads(self.query.forward(x.clone()));
+            let k = heads(self.key.forward(x.clone()));
+            let v = heads(self.value.forward(x.clone()));
+            let scores =
+                q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f64).sqrt()) + mask.bias.clone();
+            let probs = self.attention_dropout.forward(softmax(scores, 3));
+            probs.matmul(v)
+        } else {
+            let [q, k, v] = self.fused_qkv(x.clone());
+            padded_attention(q, k, v, mask.padding.clone())
+        };
+        let context = context.swap_dims(1, 2).reshape([b, s, h]);
         let out = self.dropout.forward(self.output.forward(context));
         self.layer_norm.forward(out + x)
+    }
+
+    /// x: [B, S, H] → q, k, v as [B, heads, S, H/heads], from one [H, 3H] GEMM.
+    fn fused_qkv(&self, x: Tensor<3>) -> [Tensor<4>; 3] {
+        let [b, s, h] = x.dims();
+        let (nh, hd) = (self.num_heads, h / self.num_heads);
+        let parts = [&self.query, &self.key, &self.value];
+        let weight = Tensor::cat(parts.iter().map(|l| l.weight.val()).collect(), 1);
+        let bias = parts
+            .iter()
+            .map(|l| l.bias.as_ref().map(|b| b.val()))
+            .collect::<Option<Vec<_>>>()
+            .map(|b| Tensor::cat(b, 0));
+        // [B, S, 3H] → [3, B, heads, S, hd]
+        let qkv = linear(x, weight, bias)
+            .reshape([b, s, 3, nh, hd])
+            .permute([2, 0, 3, 1, 4]);
+        [0, 1, 2].map(|i| qkv.clone().narrow(0, i, 1).reshape([b, nh, s, hd]))
+    }
+}
+
+/// The attention mask of a padded batch, in the two forms the attention paths use.
+#[derive(Clone, Debug)]
+pub struct AttentionMask {
+    /// [B, 1, 1, S]: 0 where attended, f32::MIN at padding (as HF's eager attention).
+    pub bias: Tensor<4>,
+    /// [B, 1, 1, S]: true at padding (burn's `attention` convention).
+    pub padding: Tensor<4, Bool>,
+}
+
+impl AttentionMask {
+    /// mask: [B, S] of 0/1 (1 = real token).
+    pub fn new(mask: Tensor<2, Int>) -> Self {
+        let [b, s] = mask.dims();
+        let padding = mask.equal_elem(0).reshape([b, 1, 1, s]);
+        let bias = padding.clone().float().mul_scalar(f32::MIN);
+        Self { bias, padding }
     }
 }
 
@@ -126,9 +174,9 @@ pub struct BertLayer {
 }
 
 impl BertLayer {
-    /// x: [B, S, H], mask_bias: [B, 1, 1, S] → [B, S, H].
-    pub fn forward(&self, x: Tensor<3>, mask_bias: Tensor<4>) -> Tensor<3> {
-        let attended = self.attention.forward(x, mask_bias);
+    /// x: [B, S, H] → [B, S, H].
+    pub fn forward(&self, x: Tensor<3>, mask: &AttentionMask) -> Tensor<3> {
+        let attended = self.attention.forward(x, mask);
         let ff = self
             .output
             .forward(gelu(self.intermediate.forward(attended.clone())));
@@ -215,14 +263,14 @@ impl BertModel {
     /// hidden states; the pooler runs only when `last` is the top layer.
     pub fn forward_upto(&self, input: BertInput, last: usize) -> BertOutput {
         let last = last.min(self.layers.len());
-        let mask_bias = mask_bias(input.attention_mask);
+        let mask = AttentionMask::new(input.attention_mask);
         let mut x = self
             .embeddings
             .forward(input.input_ids, input.token_type_ids);
         let mut hidden_states = Vec::with_capacity(last + 1);
         hidden_states.push(x.clone());
         for layer in &self.layers[..last] {
-            x = layer.forward(x, mask_bias.clone());
+            x = layer.forward(x, &mask);
             hidden_states.push(x.clone());
         }
         let pooled = (last == self.layers.len())
@@ -243,14 +291,4 @@ impl BertModel {
     pub fn hidden_size(&self) -> usize {
         self.embeddings.word_embeddings.weight.dims()[1]
     }
-}
-
-/// mask [B, S] of 0/1 → additive bias [B, 1, 1, S]: 0 where attended, f32::MIN at padding (as HF).
-fn mask_bias(mask: Tensor<2, Int>) -> Tensor<4> {
-    let [b, s] = mask.dims();
-    let keep = mask.float();
-    keep.neg()
-        .add_scalar(1.0)
-        .mul_scalar(f32::MIN)
-        .reshape([b, 1, 1, s])
 }

@@ -399,34 +399,32 @@ impl HiddenStates {
                 self.meta.readouts
             )));
         }
-        let total = self
-            .tokens
-            .as_ref()
-            .map(|t| t.data.len() / (self.layers * self.hidden));
-        let mut w = HiddenWriter::create(path, self.meta.clone(), self.n, total)?;
         let data: Vec<&[f32]> = self.readouts.iter().map(|(_, d)| d.as_slice()).collect();
-        let lens: Vec<usize>;
-        let tokens = match &self.tokens {
-            Some(t) => {
-                if t.offsets.len() != self.n + 1 {
-                    return Err(bad(format!(
-                        "token offsets hold {} entries, expected {}",
-                        t.offsets.len(),
-                        self.n + 1
-                    )));
-                }
-                lens = t
-                    .offsets
+        let lens: Option<Vec<usize>> = match &self.tokens {
+            Some(t) if t.offsets.len() != self.n + 1 => {
+                return Err(bad(format!(
+                    "token offsets hold {} entries, expected {}",
+                    t.offsets.len(),
+                    self.n + 1
+                )));
+            }
+            Some(t) => Some(
+                t.offsets
                     .windows(2)
                     .map(|w| w[1].saturating_sub(w[0]) as usize)
-                    .collect();
-                Some(TokenBatch {
-                    lens: &lens,
-                    data: &t.data,
-                })
-            }
+                    .collect(),
+            ),
             None => None,
         };
+        let mut w = HiddenWriter::create(path, self.meta.clone(), self.n, lens.as_deref())?;
+        let tokens = self
+            .tokens
+            .as_ref()
+            .zip(lens.as_ref())
+            .map(|(t, lens)| TokenBatch {
+                lens,
+                data: &t.data,
+            });
         w.push(&HiddenBatch {
             readouts: &data,
             labels: self.labels.as_slice(),

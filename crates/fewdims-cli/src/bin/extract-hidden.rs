@@ -35,6 +35,10 @@ struct Args {
     /// The `model` metadata [default: the dir's name, or <task>/<run> for a run dir].
     #[arg(long)]
     model_name: Option<String>,
+    /// Batches run at once, each on (CPU threads / workers) op threads [default: one per CPU
+    /// thread (OMP_NUM_THREADS, else the cores) on tch's CPU, else 1].
+    #[arg(long)]
+    workers: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -54,6 +58,7 @@ fn main() -> Result<()> {
         force: a.force,
         quiet: a.quiet,
         device: a.device,
+        workers: a.workers,
         model_name: a.model_name,
     };
     let r = extract(&config).with_context(|| {
@@ -65,7 +70,7 @@ fn main() -> Result<()> {
         )
     })?;
     println!(
-        "{}: {} rows{} x {} layers x {} dims, readouts {} | {:.1} s, {:.1} rows/s on {} {}",
+        "{}: {} rows{} x {} layers x {} dims, readouts {} | {:.1} s (loop {:.1} s), {:.1} rows/s on {} {}{}",
         r.out.display(),
         r.rows,
         r.tokens
@@ -75,9 +80,15 @@ fn main() -> Result<()> {
         r.hidden_size,
         r.readouts.join(","),
         r.seconds,
+        r.loop_seconds,
         r.rows_per_second(),
         r.backend,
-        r.device
+        r.device,
+        match (r.workers, r.op_threads) {
+            (1, _) => String::new(),
+            (w, 0) => format!(", {w} workers"),
+            (w, t) => format!(", {w} workers x {t} op thread(s)"),
+        }
     );
     Ok(())
 }

@@ -85,7 +85,12 @@ fn streaming_batches_match_one_shot() {
     s.write(&one).unwrap();
     let two = dir.join("two.safetensors");
     let tok = s.tokens.as_ref().unwrap();
-    let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(tok.data.len() / 12)).unwrap();
+    let all_lens: Vec<usize> = tok
+        .offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .collect();
+    let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(&all_lens)).unwrap();
     for (a, b) in [(0usize, 3usize), (3, 7)] {
         let cls = &s.readouts[0].1[a * 12..b * 12];
         let pooler = &s.readouts[1].1[a * 4..b * 4];
@@ -105,6 +110,98 @@ fn streaming_batches_match_one_shot() {
         .unwrap();
     }
     assert!(!two.exists(), "nothing at the destination before finish");
+    w.finish().unwrap();
+    assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// cls, pooler, labels, idx, token counts and token states of some items.
+type Gathered = (Vec<f32>, Vec<f32>, Vec<i64>, Vec<u32>, Vec<usize>, Vec<f32>);
+
+/// Items `rows` of `s`, as one batch.
+fn gather_batch(s: &HiddenStates, rows: &[usize]) -> Gathered {
+    let Labels::Classes(y) = &s.labels else {
+        unreachable!()
+    };
+    let tok = s.tokens.as_ref().unwrap();
+    let (mut cls, mut pooler, mut data) = (Vec::new(), Vec::new(), Vec::new());
+    for &r in rows {
+        cls.extend_from_slice(&s.readouts[0].1[r * 12..(r + 1) * 12]);
+        pooler.extend_from_slice(&s.readouts[1].1[r * 4..(r + 1) * 4]);
+        data.extend_from_slice(
+            &tok.data[tok.offsets[r] as usize * 12..tok.offsets[r + 1] as usize * 12],
+        );
+    }
+    let lens = rows
+        .iter()
+        .map(|&r| (tok.offsets[r + 1] - tok.offsets[r]) as usize)
+        .collect();
+    let labels = rows.iter().map(|&r| y[r]).collect();
+    let idx = rows.iter().map(|&r| s.idx[r]).collect();
+    (cls, pooler, labels, idx, lens, data)
+}
+
+#[test]
+fn rows_written_in_any_order_match_one_shot_and_are_checked() {
+    let dir = tmpdir("rows");
+    let s = states(7, true);
+    let one = dir.join("one.safetensors");
+    s.write(&one).unwrap();
+    let two = dir.join("two.safetensors");
+    let tok = s.tokens.as_ref().unwrap();
+    let all_lens: Vec<usize> = tok
+        .offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .collect();
+    let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(&all_lens)).unwrap();
+    for rows in [vec![5usize, 1, 2], vec![6, 0], vec![4, 3]] {
+        let (cls, pooler, y, idx, lens, data) = gather_batch(&s, &rows);
+        w.write_rows(
+            &rows,
+            &HiddenBatch {
+                readouts: &[&cls, &pooler],
+                labels: LabelSlice::Classes(&y),
+                idx: &idx,
+                tokens: Some(TokenBatch {
+                    lens: &lens,
+                    data: &data,
+                }),
+            },
+        )
+        .unwrap();
+        if rows == [6, 0] {
+            // The same row again, a duplicate inside a batch, a row past N, wrong token counts.
+            for (bad_rows, want) in [
+                (vec![0usize, 2], "row 0 written twice"),
+                (vec![3, 3], "row 3 twice in one batch"),
+                (vec![3, 7], "row 7 is beyond the 7 declared"),
+                (vec![3, 4], "row 3: 5 token states, but 4 tokens declared"),
+            ] {
+                let (cls, pooler, y, idx, mut lens, data) = gather_batch(&s, &[3, 4]);
+                if want.contains("token states") {
+                    lens.swap(0, 1);
+                }
+                let err = w
+                    .write_rows(
+                        &bad_rows,
+                        &HiddenBatch {
+                            readouts: &[&cls, &pooler],
+                            labels: LabelSlice::Classes(&y),
+                            idx: &idx,
+                            tokens: Some(TokenBatch {
+                                lens: &lens,
+                                data: &data,
+                            }),
+                        },
+                    )
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(want), "{err}");
+            }
+        }
+    }
+    assert_eq!(w.rows(), 7);
     w.finish().unwrap();
     assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
     std::fs::remove_dir_all(dir).unwrap();

@@ -1,6 +1,6 @@
-//! Streaming writer: the header is fixed up front (N and the token count are known from the token
-//! parquet), then each batch's rows are written at their place, so memory stays flat in N.
-//! Atomic like [`crate::AtomicFile`] (same temp-file naming), but seekable.
+//! Streaming writer: the header is fixed up front (N and every item's token count are known from
+//! the token parquet), then each batch's rows are written at their place, in any order, so memory
+//! stays flat in N. Atomic like [`crate::AtomicFile`] (same temp-file naming), but seekable.
 
 use std::fs::{self, File};
 use std::io::{Seek, SeekFrom, Write};
@@ -37,7 +37,7 @@ pub struct TokenBatch<'a> {
     pub data: &'a [f32],
 }
 
-/// B consecutive items.
+/// B items: consecutive ones for [`HiddenWriter::push`], any rows for [`HiddenWriter::write_rows`].
 #[derive(Debug, Clone, Copy)]
 pub struct HiddenBatch<'a> {
     /// One slice per readout, in `meta.readouts` order, each `[B, readout_layers, H]`.
@@ -57,12 +57,14 @@ pub struct HiddenWriter {
     file: Option<File>,
     meta: HiddenMeta,
     n: usize,
-    rows: usize,
+    /// Where the next [`HiddenWriter::push`] starts.
+    next: usize,
+    written: Vec<bool>,
+    count: usize,
     /// Absolute byte offset of each readout, then label, idx, tokens, offsets.
     starts: Vec<u64>,
-    tokens_total: Option<usize>,
-    tokens_done: usize,
-    token_offsets: Vec<u64>,
+    /// Item i's tokens are rows `token_offsets[i]..token_offsets[i+1]` of `tokens`.
+    token_offsets: Option<Vec<u64>>,
 }
 
 fn tensor_infos(meta: &HiddenMeta, n: usize, tokens: Option<usize>) -> Vec<(String, TensorInfo)> {
@@ -113,15 +115,33 @@ fn to_bytes<T: Copy, const B: usize>(v: &[T], f: impl Fn(T) -> [u8; B]) -> Vec<u
 }
 
 impl HiddenWriter {
-    /// Starts `dest` for `n` items; `tokens` is the total token count when per-token states are kept.
+    /// Starts `dest` for `n` items; `token_lens` (one per item) when per-token states are kept.
     pub fn create(
         dest: impl AsRef<Path>,
         meta: HiddenMeta,
         n: usize,
-        tokens: Option<usize>,
+        token_lens: Option<&[usize]>,
     ) -> Result<Self, HiddenError> {
         let dest = dest.as_ref().to_path_buf();
         meta.check(&dest)?;
+        let token_offsets = match token_lens {
+            Some(lens) if lens.len() != n => {
+                return Err(HiddenError::Invalid {
+                    path: dest,
+                    msg: format!("{} token counts for {n} items", lens.len()),
+                });
+            }
+            Some(lens) => Some(
+                std::iter::once(0)
+                    .chain(lens.iter().scan(0u64, |at, &l| {
+                        *at += l as u64;
+                        Some(*at)
+                    }))
+                    .collect::<Vec<u64>>(),
+            ),
+            None => None,
+        };
+        let tokens = token_offsets.as_ref().map(|o| o[n] as usize);
         let io = |e| HiddenError::Io {
             path: dest.clone(),
             err: e,
@@ -173,10 +193,10 @@ impl HiddenWriter {
             file: Some(file),
             meta,
             n,
-            rows: 0,
-            tokens_total: tokens,
-            tokens_done: 0,
-            token_offsets: vec![0],
+            next: 0,
+            written: vec![false; n],
+            count: 0,
+            token_offsets,
         })
     }
 
@@ -198,20 +218,65 @@ impl HiddenWriter {
         })
     }
 
+    /// Writes `bytes` (`width` bytes per item) of items `rows` at `start + row * width`, one
+    /// write per run of consecutive rows.
+    fn write_runs(
+        &mut self,
+        start: u64,
+        width: usize,
+        rows: &[usize],
+        bytes: &[u8],
+    ) -> Result<(), HiddenError> {
+        let mut k = 0;
+        while k < rows.len() {
+            let mut end = k + 1;
+            while end < rows.len() && rows[end] == rows[end - 1] + 1 {
+                end += 1;
+            }
+            let pos = start + (rows[k] * width) as u64;
+            self.write_at(pos, &bytes[k * width..end * width])?;
+            k = end;
+        }
+        Ok(())
+    }
+
     /// Appends the next items.
     pub fn push(&mut self, batch: &HiddenBatch) -> Result<(), HiddenError> {
         let b = batch.idx.len();
+        if self.next + b > self.n {
+            return Err(self.bad(format!(
+                "{} rows pushed, more than the {} declared",
+                self.next + b,
+                self.n
+            )));
+        }
+        let rows: Vec<usize> = (self.next..self.next + b).collect();
+        self.write_rows(&rows, batch)?;
+        self.next += b;
+        Ok(())
+    }
+
+    /// Writes items at rows `rows` (any order; each row once over the writer's life).
+    pub fn write_rows(&mut self, rows: &[usize], batch: &HiddenBatch) -> Result<(), HiddenError> {
+        let b = rows.len();
         let (l, h, nr) = (
             self.meta.layers(),
             self.meta.hidden_size,
             self.meta.readouts.len(),
         );
-        if self.rows + b > self.n {
-            return Err(self.bad(format!(
-                "{} rows pushed, more than the {} declared",
-                self.rows + b,
-                self.n
-            )));
+        if let Some(&row) = rows.iter().find(|&&r| r >= self.n) {
+            return Err(self.bad(format!("row {row} is beyond the {} declared", self.n)));
+        }
+        let mut sorted = rows.to_vec();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(self.bad(format!("row {} twice in one batch", w[0])));
+        }
+        if let Some(&row) = rows.iter().find(|&&r| self.written[r]) {
+            return Err(self.bad(format!("row {row} written twice")));
+        }
+        if batch.idx.len() != b {
+            return Err(self.bad(format!("batch holds {} idx for {b} items", batch.idx.len())));
         }
         if batch.readouts.len() != nr {
             return Err(self.bad(format!(
@@ -235,19 +300,24 @@ impl HiddenWriter {
                     readout_layers(&name, l)
                 )));
             }
-            let pos = self.starts[i] + (self.rows * row * 4) as u64;
-            self.write_at(pos, &to_bytes(data, f32::to_le_bytes))?;
         }
-        let label_pos = self.starts[nr];
+        let token_rows = self.token_rows(rows, batch.tokens, l * h)?;
+        for (i, data) in batch.readouts.iter().enumerate() {
+            let width = data.len() / b.max(1) * 4;
+            self.write_runs(
+                self.starts[i],
+                width,
+                rows,
+                &to_bytes(data, f32::to_le_bytes),
+            )?;
+        }
         match (batch.labels, self.meta.kind) {
-            (LabelSlice::Classes(v), Kind::Classification) => self.write_at(
-                label_pos + self.rows as u64 * 8,
-                &to_bytes(v, i64::to_le_bytes),
-            )?,
-            (LabelSlice::Scores(v), Kind::Regression) => self.write_at(
-                label_pos + self.rows as u64 * 4,
-                &to_bytes(v, f32::to_le_bytes),
-            )?,
+            (LabelSlice::Classes(v), Kind::Classification) => {
+                self.write_runs(self.starts[nr], 8, rows, &to_bytes(v, i64::to_le_bytes))?
+            }
+            (LabelSlice::Scores(v), Kind::Regression) => {
+                self.write_runs(self.starts[nr], 4, rows, &to_bytes(v, f32::to_le_bytes))?
+            }
             _ => {
                 return Err(self.bad(format!(
                     "label type does not match kind {}",
@@ -255,60 +325,75 @@ impl HiddenWriter {
                 )));
             }
         }
-        self.write_at(
-            self.starts[nr + 1] + self.rows as u64 * 4,
-            &to_bytes(batch.idx, u32::to_le_bytes),
-        )?;
-        match (batch.tokens, self.tokens_total) {
-            (Some(t), Some(total)) => {
-                let count: usize = t.lens.iter().sum();
-                if t.lens.len() != b || t.data.len() != count * l * h {
-                    return Err(self.bad(format!(
-                        "token batch: {} lens and {} values for {b} items of {count} tokens x {l} x {h}",
-                        t.lens.len(),
-                        t.data.len()
-                    )));
-                }
-                if self.tokens_done + count > total {
-                    return Err(self.bad(format!("more than the {total} tokens declared")));
-                }
-                let pos = self.starts[nr + 2] + (self.tokens_done * l * h * 4) as u64;
-                self.write_at(pos, &to_bytes(t.data, f32::to_le_bytes))?;
-                for &len in t.lens {
-                    self.tokens_done += len;
-                    self.token_offsets.push(self.tokens_done as u64);
-                }
-            }
-            (None, None) => {}
-            (Some(_), None) => return Err(self.bad("token states given, but none declared".into())),
-            (None, Some(_)) => {
-                return Err(self.bad("token states declared, but a batch has none".into()));
+        let idx = to_bytes(batch.idx, u32::to_le_bytes);
+        self.write_runs(self.starts[nr + 1], 4, rows, &idx)?;
+        if let (Some(t), Some(ranges)) = (batch.tokens, token_rows) {
+            let item = l * h;
+            let mut at = 0;
+            for (start, count) in ranges {
+                let data = &t.data[at * item..(at + count) * item];
+                let pos = self.starts[nr + 2] + (start * item * 4) as u64;
+                self.write_at(pos, &to_bytes(data, f32::to_le_bytes))?;
+                at += count;
             }
         }
-        self.rows += b;
+        for &r in rows {
+            self.written[r] = true;
+        }
+        self.count += b;
         Ok(())
     }
 
-    /// Items pushed so far.
-    pub fn rows(&self) -> usize {
-        self.rows
+    /// Checks a batch's per-token states against the declared counts: each item's (first token
+    /// row, token count), or `None` without token states.
+    fn token_rows(
+        &self,
+        rows: &[usize],
+        tokens: Option<TokenBatch>,
+        item: usize,
+    ) -> Result<Option<Vec<(usize, usize)>>, HiddenError> {
+        match (tokens, &self.token_offsets) {
+            (Some(t), Some(offsets)) => {
+                let count: usize = t.lens.iter().sum();
+                if t.lens.len() != rows.len() || t.data.len() != count * item {
+                    return Err(self.bad(format!(
+                        "token batch: {} lens and {} values for {} items of {count} tokens x {item}",
+                        t.lens.len(),
+                        t.data.len(),
+                        rows.len()
+                    )));
+                }
+                let mut ranges = Vec::with_capacity(rows.len());
+                for (&r, &len) in rows.iter().zip(t.lens) {
+                    let declared = (offsets[r + 1] - offsets[r]) as usize;
+                    if len != declared {
+                        return Err(self.bad(format!(
+                            "row {r}: {len} token states, but {declared} tokens declared"
+                        )));
+                    }
+                    ranges.push((offsets[r] as usize, len));
+                }
+                Ok(Some(ranges))
+            }
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(self.bad("token states given, but none declared".into())),
+            (None, Some(_)) => Err(self.bad("token states declared, but a batch has none".into())),
+        }
     }
 
-    /// Checks that every item (and token) was written, syncs and renames into place.
+    /// Items written so far.
+    pub fn rows(&self) -> usize {
+        self.count
+    }
+
+    /// Checks that every item was written, syncs and renames into place.
     pub fn finish(mut self) -> Result<(), HiddenError> {
-        if self.rows != self.n {
-            return Err(self.bad(format!("{} rows written, {} declared", self.rows, self.n)));
+        if self.count != self.n {
+            return Err(self.bad(format!("{} rows written, {} declared", self.count, self.n)));
         }
-        if let Some(total) = self.tokens_total {
-            if self.tokens_done != total {
-                return Err(self.bad(format!(
-                    "{} tokens written, {total} declared",
-                    self.tokens_done
-                )));
-            }
+        if let Some(offsets) = self.token_offsets.take() {
             let pos = self.starts[self.meta.readouts.len() + 3];
-            let bytes = to_bytes(&self.token_offsets, u64::to_le_bytes);
-            self.write_at(pos, &bytes)?;
+            self.write_at(pos, &to_bytes(&offsets, u64::to_le_bytes))?;
         }
         let file = self.file.take().expect("file open until finish");
         let io = |e| HiddenError::Io {

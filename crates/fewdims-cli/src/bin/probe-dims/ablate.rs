@@ -423,7 +423,7 @@ pub(crate) fn run_ablate(args: &Args) -> Result<()> {
     };
     let started = Instant::now();
     let on_dev = score(&dev)?;
-    let on_test = test.as_ref().map(|t| score(t)).transpose()?;
+    let on_test = test.as_ref().map(score).transpose()?;
     let results: Vec<ProbeResult> = on_dev
         .iter()
         .enumerate()

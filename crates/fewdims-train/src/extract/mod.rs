@@ -1,26 +1,27 @@
 //! The extract-hidden stage: every layer's readouts of a model on a token parquet, streamed to
 //! `hidden/<id>/<task>/<split>.safetensors` (contract in `fewdims_schema::hidden`).
 //!
-//! Rows are processed in pools of consecutive rows (a few batches each): inside a pool the rows are
-//! sorted by length and cut into batches (little padding), then the pool's results are put back
-//! in file order and streamed to the writer. Memory is bounded by the pool, flat in N.
+//! Rows are sorted by length and cut into batches (least padding); each batch's rows are written
+//! at their place in the file as it completes, so memory holds only the batches in flight, flat
+//! in N. On a CPU, several batches run at once on worker threads (`parallel`).
+
+mod batch;
+mod parallel;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::tensor::{Int, Tensor};
-use fewdims_backend::DeviceArgs;
-use fewdims_bert::{BertInput, BertModel, load_model_dir, token_readout};
+use fewdims_backend::{Backend, DeviceArgs, cpu_threads, set_op_threads};
+use fewdims_bert::{BertModel, load_model_dir};
 use fewdims_data::{Label, TokenSplit, read_token_split};
 use fewdims_schema::hidden::{HiddenBatch, HiddenMeta, HiddenWriter, Kind, Labels, TokenBatch};
 use fewdims_schema::vocab::Token;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use self::batch::{BatchOut, run_batch};
+use self::parallel::{Job, plan, run_jobs};
 use crate::TrainError;
-use crate::batches::eval_batches;
 
-/// Batches per pool of consecutive rows (sorted by length inside the pool).
-const POOL_BATCHES: usize = 32;
 /// `--tokens` is refused above this many rows unless forced.
 pub const MAX_TOKEN_ROWS: usize = 5_000;
 
@@ -42,6 +43,9 @@ pub struct ExtractConfig {
     pub force: bool,
     pub quiet: bool,
     pub device: DeviceArgs,
+    /// Batches run at once, each on `cpu_threads / workers` op threads. Default: one per CPU
+    /// thread on tch's CPU, else 1.
+    pub workers: Option<usize>,
     /// The `model` metadata; default: derived from the model dir.
     pub model_name: Option<String>,
 }
@@ -62,6 +66,7 @@ impl ExtractConfig {
             force: false,
             quiet: false,
             device: DeviceArgs::default(),
+            workers: None,
             model_name: None,
         }
     }
@@ -80,7 +85,13 @@ pub struct ExtractReport {
     pub readouts: Vec<String>,
     pub backend: String,
     pub device: String,
+    /// Batches run at once, and op threads per batch (0 = the backend's own scheduling).
+    pub workers: usize,
+    pub op_threads: usize,
+    /// Wall time of the whole call (reading, loading, extracting, writing).
     pub seconds: f64,
+    /// Of which the batch loop: forward passes, readouts and writes.
+    pub loop_seconds: f64,
 }
 
 impl ExtractReport {
@@ -119,6 +130,9 @@ fn validate(
 ) -> Result<(), TrainError> {
     if config.batch_size == 0 {
         return Err(bad("--batch-size must be at least 1"));
+    }
+    if config.workers == Some(0) {
+        return Err(bad("--workers must be at least 1"));
     }
     if config.readouts.is_empty() {
         return Err(bad("--readouts: no readout asked for"));
@@ -168,64 +182,6 @@ fn validate(
     Ok(())
 }
 
-/// One batch's results: per readout `[B, layers, H]`, and with `tokens` `[sum(len), L+1, H]`.
-struct BatchOut {
-    readouts: Vec<Vec<f32>>,
-    tokens: Option<Vec<f32>>,
-}
-
-/// Runs the model on rows `batch` and reads every readout at every layer.
-fn run_batch(
-    model: &BertModel,
-    split: &TokenSplit,
-    batch: &[usize],
-    readouts: &[Token],
-    pad_id: u32,
-    tokens: bool,
-) -> BatchOut {
-    let device = model.embeddings.word_embeddings.weight.device();
-    let rows: Vec<(&[u32], &[u8])> = batch.iter().map(|&i| split.row(i)).collect();
-    let ids: Vec<&[u32]> = rows.iter().map(|r| r.0).collect();
-    let types: Vec<&[u8]> = rows.iter().map(|r| r.1).collect();
-    let input = BertInput::from_sequences(&ids, &types, pad_id, &device);
-    let mask: Tensor<2, Int> = input.attention_mask.clone();
-    let out = model.forward(input);
-    let layers = out.hidden_states.len();
-    let [b, s, h] = out.hidden_states[0].dims();
-    // Layer-major stack: rows l*B..(l+1)*B are layer l.
-    let stacked = Tensor::cat(out.hidden_states, 0);
-    let masks = mask.repeat_dim(0, layers);
-    let to_vec = |t: Tensor<3>| -> Vec<f32> {
-        t.into_data()
-            .try_into_vec_as::<f32>()
-            .expect("f32 hidden states")
-    };
-    let readouts = readouts
-        .iter()
-        .map(|&tok| match tok {
-            Token::Pooler => {
-                let pooled = out.pooled.clone().expect("pooler checked before the run");
-                to_vec(pooled.reshape([b, 1, h]))
-            }
-            _ => {
-                let v = token_readout(stacked.clone(), masks.clone(), tok, None);
-                to_vec(v.reshape([layers, b, h]).swap_dims(0, 1))
-            }
-        })
-        .collect();
-    let tokens = tokens.then(|| {
-        // [L+1, B, S, H] → [B, S, L+1, H], then keep each item's real tokens.
-        let all = to_vec(stacked.reshape([layers, b * s, h]).swap_dims(0, 1));
-        let row = layers * h;
-        let mut kept = Vec::new();
-        for (j, ids) in ids.iter().enumerate() {
-            kept.extend_from_slice(&all[j * s * row..(j * s + ids.len()) * row]);
-        }
-        kept
-    });
-    BatchOut { readouts, tokens }
-}
-
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if quiet {
@@ -265,7 +221,6 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
     let pad_id = split.tok.pad_id.unwrap_or(bert.pad_token_id as u32);
 
     let (num_layers, hidden) = (model.num_layers(), model.hidden_size());
-    let layers = num_layers + 1;
     let names: Vec<String> = config.readouts.iter().map(|t| t.to_string()).collect();
     let kind =
         Kind::parse(split.meta.kind.as_str()).expect("the data and schema crates share kinds");
@@ -297,71 +252,39 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
     };
     let n = split.len();
     let total_tokens = config.tokens.then_some(split.input_ids.len());
-    let mut writer =
-        HiddenWriter::create(&config.out, meta, n, total_tokens).map_err(|e| bad(e.to_string()))?;
+    let lengths: Vec<usize> = (0..n).map(|i| split.row(i).0.len()).collect();
+    let mut writer = HiddenWriter::create(
+        &config.out,
+        meta,
+        n,
+        config.tokens.then_some(lengths.as_slice()),
+    )
+    .map_err(|e| bad(e.to_string()))?;
 
     let bar = progress_bar(n as u64, config.quiet);
-    let widths: Vec<usize> = config
-        .readouts
-        .iter()
-        .map(|t| {
-            if *t == Token::Pooler {
-                hidden
-            } else {
-                layers * hidden
-            }
-        })
-        .collect();
-    let pool_rows = config.batch_size * POOL_BATCHES;
-    for pool_start in (0..n).step_by(pool_rows) {
-        let pool: Vec<usize> = (pool_start..(pool_start + pool_rows).min(n)).collect();
-        let p = pool.len();
-        let lengths: Vec<usize> = pool.iter().map(|&i| split.row(i).0.len()).collect();
-        let mut bufs: Vec<Vec<f32>> = widths.iter().map(|w| vec![0f32; p * w]).collect();
-        // Per-token states of the pool, per item (file order restored on push).
-        let mut tok_items: Vec<Vec<f32>> = vec![Vec::new(); if config.tokens { p } else { 0 }];
-        for batch in eval_batches(&lengths, config.batch_size) {
-            let rows: Vec<usize> = batch.iter().map(|&j| pool[j]).collect();
-            let out = run_batch(
+    let (workers, op_threads) = schedule(config, &selected);
+    let jobs = plan(&lengths, config.batch_size);
+    let loop_start = Instant::now();
+    run_jobs(
+        &jobs,
+        workers,
+        || set_op_threads(selected.backend, op_threads),
+        |rows: &Job| {
+            run_batch(
                 &model,
                 &split,
-                &rows,
+                rows,
                 &config.readouts,
                 pad_id,
                 config.tokens,
-            );
-            for (r, data) in out.readouts.iter().enumerate() {
-                let w = widths[r];
-                for (k, &j) in batch.iter().enumerate() {
-                    bufs[r][j * w..(j + 1) * w].copy_from_slice(&data[k * w..(k + 1) * w]);
-                }
-            }
-            if let Some(t) = out.tokens {
-                let mut at = 0;
-                for &j in &batch {
-                    let len = lengths[j] * layers * hidden;
-                    tok_items[j] = t[at..at + len].to_vec();
-                    at += len;
-                }
-            }
-            bar.inc(batch.len() as u64);
-        }
-        let labels = pool_labels(&split, &pool, kind);
-        let idx: Vec<u32> = pool.iter().map(|&i| split.idx[i]).collect();
-        let tok_data: Vec<f32> = tok_items.concat();
-        let slices: Vec<&[f32]> = bufs.iter().map(Vec::as_slice).collect();
-        writer
-            .push(&HiddenBatch {
-                readouts: &slices,
-                labels: labels.as_slice(),
-                idx: &idx,
-                tokens: config.tokens.then_some(TokenBatch {
-                    lens: &lengths,
-                    data: &tok_data,
-                }),
-            })
-            .map_err(|e| bad(e.to_string()))?;
-    }
+            )
+        },
+        |j, out| {
+            bar.inc(jobs[j].len() as u64);
+            write_batch(&mut writer, &split, &jobs[j], &out, &lengths, kind)
+        },
+    )?;
+    let loop_seconds = loop_start.elapsed().as_secs_f64();
     writer.finish().map_err(|e| bad(e.to_string()))?;
     bar.finish_and_clear();
     Ok(ExtractReport {
@@ -373,14 +296,64 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
         readouts: names,
         backend: selected.backend.name().to_string(),
         device: selected.device_name,
+        workers,
+        op_threads: if workers > 1 && selected.backend == Backend::Tch {
+            op_threads
+        } else {
+            0
+        },
         seconds: start.elapsed().as_secs_f64(),
+        loop_seconds,
     })
 }
 
-fn pool_labels(split: &TokenSplit, pool: &[usize], kind: Kind) -> Labels {
+/// Workers and op threads per worker: on tch's CPU one worker per CPU thread (measured faster
+/// than one batch on all threads); elsewhere one worker unless asked.
+fn schedule(config: &ExtractConfig, selected: &fewdims_backend::Selected) -> (usize, usize) {
+    let threads = cpu_threads();
+    let workers = config.workers.unwrap_or(
+        if selected.backend == Backend::Tch && selected.device_name == "cpu" {
+            threads
+        } else {
+            1
+        },
+    );
+    (workers, (threads / workers).max(1))
+}
+
+/// Writes one batch's rows at their place.
+fn write_batch(
+    writer: &mut HiddenWriter,
+    split: &TokenSplit,
+    rows: &[usize],
+    out: &BatchOut,
+    lengths: &[usize],
+    kind: Kind,
+) -> Result<(), TrainError> {
+    let labels = row_labels(split, rows, kind);
+    let idx: Vec<u32> = rows.iter().map(|&i| split.idx[i]).collect();
+    let lens: Vec<usize> = rows.iter().map(|&i| lengths[i]).collect();
+    let slices: Vec<&[f32]> = out.readouts.iter().map(Vec::as_slice).collect();
+    writer
+        .write_rows(
+            rows,
+            &HiddenBatch {
+                readouts: &slices,
+                labels: labels.as_slice(),
+                idx: &idx,
+                tokens: out
+                    .tokens
+                    .as_deref()
+                    .map(|data| TokenBatch { lens: &lens, data }),
+            },
+        )
+        .map_err(|e| bad(e.to_string()))
+}
+
+fn row_labels(split: &TokenSplit, rows: &[usize], kind: Kind) -> Labels {
     match kind {
         Kind::Classification => Labels::Classes(
-            pool.iter()
+            rows.iter()
                 .map(|&i| match split.labels[i] {
                     Label::Class(c) => c,
                     Label::Score(s) => s as i64,
@@ -388,7 +361,7 @@ fn pool_labels(split: &TokenSplit, pool: &[usize], kind: Kind) -> Labels {
                 .collect(),
         ),
         Kind::Regression => Labels::Scores(
-            pool.iter()
+            rows.iter()
                 .map(|&i| match split.labels[i] {
                     Label::Score(s) => s,
                     Label::Class(c) => c as f32,
