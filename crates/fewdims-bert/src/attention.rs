@@ -49,21 +49,26 @@ fn inverted(device: &Device) -> bool {
     inv
 }
 
-/// softmax(q kᵀ / sqrt(d) with padded keys excluded) v, through the backend's fused attention.
+/// The padding mask as this device's fused attention reads it: `padding` ([B, 1, 1, S], `true` at
+/// padded keys, burn's convention), flipped where the device reads `true` as "attend".
+pub fn fused_mask(padding: Tensor<4, Bool>) -> Tensor<4, Bool> {
+    if inverted(&padding.device()) {
+        padding.bool_not()
+    } else {
+        padding
+    }
+}
+
+/// softmax(q kᵀ / sqrt(d) with masked keys excluded) v, through the backend's fused attention.
 ///
-/// q, k, v: [B, heads, S, d]; padding: [B, 1, 1, S], `true` at padded keys → [B, heads, S, d].
+/// q, k, v: [B, heads, S, d]; mask: [B, 1, 1, S] from [`fused_mask`] → [B, heads, S, d].
 pub fn padded_attention(
     q: Tensor<4>,
     k: Tensor<4>,
     v: Tensor<4>,
-    padding: Tensor<4, Bool>,
+    mask: Tensor<4, Bool>,
 ) -> Tensor<4> {
     let [b, heads, s, _] = q.dims();
-    let padding = if inverted(&q.device()) {
-        padding.bool_not()
-    } else {
-        padding
-    };
-    let mask = padding.expand([b, heads, s, s]);
+    let mask = mask.expand([b, heads, s, s]);
     attention(q, k, v, Some(mask), None, AttentionModuleOptions::default())
 }

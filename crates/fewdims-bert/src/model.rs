@@ -11,7 +11,7 @@ use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::BertConfig;
-use crate::attention::padded_attention;
+use crate::attention::{fused_mask, padded_attention};
 
 /// Token ids, token types and attention mask of a padded batch, each [B, S].
 #[derive(Clone, Debug)]
@@ -118,7 +118,7 @@ impl BertAttention {
             probs.matmul(v)
         } else {
             let [q, k, v] = self.fused_qkv(x.clone());
-            padded_attention(q, k, v, mask.padding.clone())
+            padded_attention(q, k, v, mask.fused.clone())
         };
         let context = context.swap_dims(1, 2).reshape([b, s, h]);
         let out = self.dropout.forward(self.output.forward(context));
@@ -144,13 +144,14 @@ impl BertAttention {
     }
 }
 
-/// The attention mask of a padded batch, in the two forms the attention paths use.
+/// The attention mask of a padded batch, in the form its attention path uses (built once per
+/// forward pass, shared by every layer).
 #[derive(Clone, Debug)]
 pub struct AttentionMask {
-    /// [B, 1, 1, S]: 0 where attended, f32::MIN at padding (as HF's eager attention).
+    /// [B, 1, 1, S]: 0 where attended, f32::MIN at padding (as HF's eager attention); autodiff path.
     pub bias: Tensor<4>,
-    /// [B, 1, 1, S]: true at padding (burn's `attention` convention).
-    pub padding: Tensor<4, Bool>,
+    /// [B, 1, 1, S]: the padding mask in the device's fused-attention convention; inference path.
+    pub fused: Tensor<4, Bool>,
 }
 
 impl AttentionMask {
@@ -159,7 +160,12 @@ impl AttentionMask {
         let [b, s] = mask.dims();
         let padding = mask.equal_elem(0).reshape([b, 1, 1, s]);
         let bias = padding.clone().float().mul_scalar(f32::MIN);
-        Self { bias, padding }
+        let fused = if padding.device().is_autodiff() {
+            padding
+        } else {
+            fused_mask(padding)
+        };
+        Self { bias, fused }
     }
 }
 

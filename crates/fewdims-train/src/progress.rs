@@ -7,18 +7,23 @@ pub struct Progress {
     bar: ProgressBar,
 }
 
+/// A bar of `total` units drawn with `template`; hidden when `quiet`.
+pub(crate) fn styled_bar(total: u64, quiet: bool, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}
+
 impl Progress {
     /// A bar of `total` steps; hidden when `quiet` or when stderr is not a terminal.
     pub fn new(total: u64, quiet: bool) -> Self {
-        let bar = ProgressBar::new(total);
-        if quiet {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} steps {msg} ETA {eta}",
-            )
-            .expect("valid template"),
+        let bar = styled_bar(
+            total,
+            quiet,
+            "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} steps {msg} ETA {eta}",
         );
         Self { bar }
     }

@@ -85,27 +85,18 @@ fn streaming_batches_match_one_shot() {
     s.write(&one).unwrap();
     let two = dir.join("two.safetensors");
     let tok = s.tokens.as_ref().unwrap();
-    let all_lens: Vec<usize> = tok
-        .offsets
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as usize)
-        .collect();
+    let all_lens = token_lens(tok);
     let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(&all_lens)).unwrap();
     for (a, b) in [(0usize, 3usize), (3, 7)] {
-        let cls = &s.readouts[0].1[a * 12..b * 12];
-        let pooler = &s.readouts[1].1[a * 4..b * 4];
-        let Labels::Classes(y) = &s.labels else {
-            unreachable!()
-        };
-        let lens: Vec<usize> = (a..b)
-            .map(|i| (tok.offsets[i + 1] - tok.offsets[i]) as usize)
-            .collect();
-        let data = &tok.data[tok.offsets[a] as usize * 12..tok.offsets[b] as usize * 12];
+        let (cls, pooler, y, idx, lens, data) = gather_batch(&s, &(a..b).collect::<Vec<_>>());
         w.push(&HiddenBatch {
-            readouts: &[cls, pooler],
-            labels: LabelSlice::Classes(&y[a..b]),
-            idx: &s.idx[a..b],
-            tokens: Some(TokenBatch { lens: &lens, data }),
+            readouts: &[&cls, &pooler],
+            labels: LabelSlice::Classes(&y),
+            idx: &idx,
+            tokens: Some(TokenBatch {
+                lens: &lens,
+                data: &data,
+            }),
         })
         .unwrap();
     }
@@ -113,6 +104,14 @@ fn streaming_batches_match_one_shot() {
     w.finish().unwrap();
     assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Each item's token count.
+fn token_lens(tok: &TokenStates) -> Vec<usize> {
+    tok.offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .collect()
 }
 
 /// cls, pooler, labels, idx, token counts and token states of some items.
@@ -149,11 +148,7 @@ fn rows_written_in_any_order_match_one_shot_and_are_checked() {
     s.write(&one).unwrap();
     let two = dir.join("two.safetensors");
     let tok = s.tokens.as_ref().unwrap();
-    let all_lens: Vec<usize> = tok
-        .offsets
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as usize)
-        .collect();
+    let all_lens = token_lens(tok);
     let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(&all_lens)).unwrap();
     for rows in [vec![5usize, 1, 2], vec![6, 0], vec![4, 3]] {
         let (cls, pooler, y, idx, lens, data) = gather_batch(&s, &rows);

@@ -16,11 +16,11 @@ use fewdims_bert::{BertModel, load_model_dir};
 use fewdims_data::{Label, TokenSplit, read_token_split};
 use fewdims_schema::hidden::{HiddenBatch, HiddenMeta, HiddenWriter, Kind, Labels, TokenBatch};
 use fewdims_schema::vocab::Token;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use self::batch::{BatchOut, run_batch};
 use self::parallel::{Job, plan, run_jobs};
 use crate::TrainError;
+use crate::progress::styled_bar;
 
 /// `--tokens` is refused above this many rows unless forced.
 pub const MAX_TOKEN_ROWS: usize = 5_000;
@@ -182,20 +182,6 @@ fn validate(
     Ok(())
 }
 
-fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    if quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "extract [{elapsed_precise}] {wide_bar} {pos}/{len} rows {per_sec} ETA {eta}",
-        )
-        .expect("valid template"),
-    );
-    bar
-}
-
 /// Extracts the hidden states of `config.input` into `config.out` (atomically).
 pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
     let start = Instant::now();
@@ -261,7 +247,11 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
     )
     .map_err(|e| bad(e.to_string()))?;
 
-    let bar = progress_bar(n as u64, config.quiet);
+    let bar = styled_bar(
+        n as u64,
+        config.quiet,
+        "extract [{elapsed_precise}] {wide_bar} {pos}/{len} rows {per_sec} ETA {eta}",
+    );
     let (workers, op_threads) = schedule(config, &selected);
     let jobs = plan(&lengths, config.batch_size);
     let loop_start = Instant::now();
