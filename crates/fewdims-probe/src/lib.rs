@@ -18,6 +18,7 @@ pub mod logistic;
 pub mod metrics;
 pub mod ridge;
 pub mod search;
+pub mod simd;
 pub mod table;
 
 pub use ablate::{AblateResult, FcHead, LinearHead, ablate, ablate_head};

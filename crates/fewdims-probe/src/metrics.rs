@@ -65,7 +65,8 @@ pub fn accuracy(p: &[u32], y: &[u32]) -> f64 {
     if y.is_empty() {
         return f64::NAN;
     }
-    p.iter().zip(y).filter(|(a, b)| a == b).count() as f64 / y.len() as f64
+    let hits: u32 = p.iter().zip(y).map(|(a, b)| (a == b) as u32).sum();
+    hits as f64 / y.len() as f64
 }
 
 /// Binary F1 of class 1 (0 when there is no true positive).

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::data::{Problem, Split, Target};
 use crate::lbfgs::{FullLogit, LbfgsOpts};
-use crate::logistic::{NewtonOpts, Scratch, decision, gram_start, newton_binary};
+use crate::logistic::{NewtonOpts, Scratch, decision, gram_start, newton_binary, predict_binary};
 use crate::metrics::Pred;
 use crate::ridge::{FullRidge, from_gram};
 
@@ -180,6 +180,13 @@ impl<'a> Prober<'a> {
         let cols: Vec<&[f32]> = dims.iter().map(|&d| split.x.col(d)).collect();
         let models = buf.betas.len();
         buf.z.resize_with(models, Vec::new);
+        if models == 1 && matches!(split.target, Target::Classes { .. }) {
+            predict_binary(&cols, &buf.betas[0], &mut buf.z[0], &mut buf.classes);
+            let classes = std::mem::take(&mut buf.classes);
+            let r = self.score(Pred::Classes(&classes), split);
+            buf.classes = classes;
+            return r;
+        }
         for m in 0..models {
             decision(&cols, &buf.betas[m], &mut buf.z[m]);
         }

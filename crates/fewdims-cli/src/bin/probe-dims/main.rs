@@ -309,9 +309,10 @@ fn main() -> Result<()> {
         println!("{line}");
     }
     println!(
-        "{probes} probes in {secs:.1} s ({:.1} us/probe, {} threads); {rows} rows -> {}",
+        "{probes} probes in {secs:.1} s ({:.1} us/probe, {} threads, {} kernels); {rows} rows -> {}",
         secs * 1e6 / probes.max(1) as f64,
         rayon::current_num_threads(),
+        fewdims_probe::simd::level(),
         args.out.display()
     );
     Ok(())
