@@ -10,10 +10,12 @@ use fewdims_backend::{Backend, DeviceArgs};
 use fewdims_bert::{BertInput, load_model_dir};
 use safetensors::{Dtype, SafeTensors};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/minilm_parity.safetensors"
-);
+/// Read at run time (not `env!`), so a test binary reused from a shared target dir by another
+/// checkout reads this checkout's fixture.
+fn fixture() -> std::path::PathBuf {
+    std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test"))
+        .join("tests/fixtures/minilm_parity.safetensors")
+}
 
 struct Case {
     name: String,
@@ -52,7 +54,7 @@ fn ints(st: &SafeTensors, name: &str) -> (Vec<i64>, Vec<usize>) {
 }
 
 fn load_fixture() -> (Vec<Case>, usize, usize) {
-    let bytes = std::fs::read(FIXTURE).expect("parity fixture (scripts/parity/run.sh makes it)");
+    let bytes = std::fs::read(fixture()).expect("parity fixture (scripts/parity/run.sh makes it)");
     let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
     let meta: HashMap<String, String> = meta.metadata().clone().unwrap_or_default();
     let stride: usize = meta["dim_stride"].parse().unwrap();

@@ -22,7 +22,7 @@ const STAGES: [&str; 8] = [
 ];
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test")).join("../..")
 }
 
 fn assets() -> Option<PathBuf> {

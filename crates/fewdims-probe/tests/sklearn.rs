@@ -10,7 +10,7 @@ use fewdims_probe::{Prober, Settings, file_sha256};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test")).join("../..")
 }
 
 fn check(fixture: &Path) -> bool {
@@ -71,7 +71,8 @@ fn check(fixture: &Path) -> bool {
 
 #[test]
 fn full_probe_matches_sklearn() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test"))
+        .join("tests/fixtures");
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -93,7 +93,8 @@ fn malformed_probe_table_names_the_column() {
 /// The real pretrained probe table of `movie`, when this checkout has one (`make probes`).
 #[test]
 fn real_pretrained_probe_table() {
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../probes/pretrained/movie.parquet");
+    let real = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test"))
+        .join("../../probes/pretrained/movie.parquet");
     if !real.is_file() {
         eprintln!("skipped: {} not present (make probes)", real.display());
         return;
