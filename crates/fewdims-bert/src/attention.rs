@@ -61,14 +61,15 @@ pub fn fused_mask(padding: Tensor<4, Bool>) -> Tensor<4, Bool> {
 
 /// softmax(q kᵀ / sqrt(d) with masked keys excluded) v, through the backend's fused attention.
 ///
-/// q, k, v: [B, heads, S, d]; mask: [B, 1, 1, S] from [`fused_mask`] → [B, heads, S, d].
+/// q, k, v: [B, heads, S, d]; mask: [B, 1, 1, S] from [`fused_mask`], None when no key is
+/// padded → [B, heads, S, d]. The mask is passed unexpanded: every backend broadcasts it (the
+/// parity test's padded batch checks this), and torch would otherwise turn an expanded view into
+/// a full [B, heads, S, S] float mask at every layer.
 pub fn padded_attention(
     q: Tensor<4>,
     k: Tensor<4>,
     v: Tensor<4>,
-    mask: Tensor<4, Bool>,
+    mask: Option<Tensor<4, Bool>>,
 ) -> Tensor<4> {
-    let [b, heads, s, _] = q.dims();
-    let mask = mask.expand([b, heads, s, s]);
-    attention(q, k, v, Some(mask), None, AttentionModuleOptions::default())
+    attention(q, k, v, mask, None, AttentionModuleOptions::default())
 }

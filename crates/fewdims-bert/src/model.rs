@@ -19,6 +19,8 @@ pub struct BertInput {
     pub input_ids: Tensor<2, Int>,
     pub token_type_ids: Tensor<2, Int>,
     pub attention_mask: Tensor<2, Int>,
+    /// Whether any row is shorter than the batch (else attention needs no mask).
+    pub padded: bool,
 }
 
 impl BertInput {
@@ -49,6 +51,7 @@ impl BertInput {
             input_ids: t(input),
             token_type_ids: t(tt),
             attention_mask: t(mask),
+            padded: ids.iter().any(|r| r.len() < s),
         }
     }
 }
@@ -151,20 +154,17 @@ pub struct AttentionMask {
     /// [B, 1, 1, S]: 0 where attended, f32::MIN at padding (as HF's eager attention); autodiff path.
     pub bias: Tensor<4>,
     /// [B, 1, 1, S]: the padding mask in the device's fused-attention convention; inference path.
-    pub fused: Tensor<4, Bool>,
+    /// None when no row is padded.
+    pub fused: Option<Tensor<4, Bool>>,
 }
 
 impl AttentionMask {
-    /// mask: [B, S] of 0/1 (1 = real token).
-    pub fn new(mask: Tensor<2, Int>) -> Self {
+    /// mask: [B, S] of 0/1 (1 = real token); `padded`: whether any entry is 0.
+    pub fn new(mask: Tensor<2, Int>, padded: bool) -> Self {
         let [b, s] = mask.dims();
         let padding = mask.equal_elem(0).reshape([b, 1, 1, s]);
         let bias = padding.clone().float().mul_scalar(f32::MIN);
-        let fused = if padding.device().is_autodiff() {
-            padding
-        } else {
-            fused_mask(padding)
-        };
+        let fused = (padded && !padding.device().is_autodiff()).then(|| fused_mask(padding));
         Self { bias, fused }
     }
 }
@@ -269,7 +269,7 @@ impl BertModel {
     /// hidden states; the pooler runs only when `last` is the top layer.
     pub fn forward_upto(&self, input: BertInput, last: usize) -> BertOutput {
         let last = last.min(self.layers.len());
-        let mask = AttentionMask::new(input.attention_mask);
+        let mask = AttentionMask::new(input.attention_mask, input.padded);
         let mut x = self
             .embeddings
             .forward(input.input_ids, input.token_type_ids);

@@ -6,6 +6,7 @@
 //! in N. On a CPU, several batches run at once on worker threads (`parallel`).
 
 mod batch;
+mod host;
 mod parallel;
 
 use std::path::{Path, PathBuf};
@@ -253,6 +254,7 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
         "extract [{elapsed_precise}] {wide_bar} {pos}/{len} rows {per_sec} ETA {eta}",
     );
     let (workers, op_threads) = schedule(config, &selected);
+    let on_host = selected.device_name == "cpu";
     let jobs = plan(&lengths, config.batch_size);
     let loop_start = Instant::now();
     run_jobs(
@@ -267,6 +269,7 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, TrainError> {
                 &config.readouts,
                 pad_id,
                 config.tokens,
+                on_host,
             )
         },
         |j, out| {
