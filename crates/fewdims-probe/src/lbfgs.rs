@@ -301,13 +301,7 @@ mod tests {
     #[test]
     fn newton_and_lbfgs_reach_the_same_binary_fit() {
         let (n, h) = (1500, 12);
-        let mut state = 7u64;
-        let mut rnd = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-        };
+        let mut rnd = crate::testutil::uniform(7);
         let x = Array2::from_shape_fn((n, h), |_| rnd() * 2.0);
         let y: Vec<u32> = (0..n)
             .map(|i| (x[[i, 0]] - x[[i, 3]] + 0.5 * x[[i, 7]] + rnd() > 0.0) as u32)

@@ -20,6 +20,8 @@ pub mod ridge;
 pub mod search;
 pub mod simd;
 pub mod table;
+#[cfg(test)]
+mod testutil;
 
 pub use ablate::{AblateResult, FcHead, LinearHead, ablate, ablate_head};
 pub use data::{Matrix, Problem, Split, Target};

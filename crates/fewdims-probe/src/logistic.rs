@@ -362,13 +362,7 @@ mod tests {
 
     /// Two noisy features and a third, and labels from a - b/2 + noise.
     fn noisy(n: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
-        let mut state = 12345u64;
-        let mut rnd = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-        };
+        let mut rnd = crate::testutil::uniform(12345);
         let mut col = |scale: f32| -> Vec<f32> { (0..n).map(|_| rnd() as f32 * scale).collect() };
         let (a, b, c, e) = (col(3.0), col(3.0), col(1.0), col(1.0));
         let y = (0..n)
