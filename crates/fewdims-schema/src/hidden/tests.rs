@@ -88,15 +88,8 @@ fn streaming_batches_match_one_shot() {
     let all_lens = token_lens(tok);
     let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(&all_lens)).unwrap();
     for (a, b) in [(0usize, 3usize), (3, 7)] {
-        let (cls, pooler, y, idx, lens, data) = gather_batch(&s, &(a..b).collect::<Vec<_>>());
-        w.push(&HiddenBatch {
-            readouts: &[&cls, &pooler],
-            labels: LabelSlice::Classes(&y),
-            idx: &idx,
-            tokens: Some(TokenBatch {
-                lens: &lens,
-                data: &data,
-            }),
+        with_batch(&gather_batch(&s, &(a..b).collect::<Vec<_>>()), |b| {
+            w.push(b)
         })
         .unwrap();
     }
@@ -140,6 +133,17 @@ fn gather_batch(s: &HiddenStates, rows: &[usize]) -> Gathered {
     (cls, pooler, labels, idx, lens, data)
 }
 
+/// Runs `f` on `g` as a [`HiddenBatch`].
+fn with_batch<R>(g: &Gathered, f: impl FnOnce(&HiddenBatch) -> R) -> R {
+    let (cls, pooler, y, idx, lens, data) = g;
+    f(&HiddenBatch {
+        readouts: &[cls, pooler],
+        labels: LabelSlice::Classes(y),
+        idx,
+        tokens: Some(TokenBatch { lens, data }),
+    })
+}
+
 #[test]
 fn rows_written_in_any_order_match_one_shot_and_are_checked() {
     let dir = tmpdir("rows");
@@ -151,20 +155,7 @@ fn rows_written_in_any_order_match_one_shot_and_are_checked() {
     let all_lens = token_lens(tok);
     let mut w = HiddenWriter::create(&two, s.meta.clone(), 7, Some(&all_lens)).unwrap();
     for rows in [vec![5usize, 1, 2], vec![6, 0], vec![4, 3]] {
-        let (cls, pooler, y, idx, lens, data) = gather_batch(&s, &rows);
-        w.write_rows(
-            &rows,
-            &HiddenBatch {
-                readouts: &[&cls, &pooler],
-                labels: LabelSlice::Classes(&y),
-                idx: &idx,
-                tokens: Some(TokenBatch {
-                    lens: &lens,
-                    data: &data,
-                }),
-            },
-        )
-        .unwrap();
+        with_batch(&gather_batch(&s, &rows), |b| w.write_rows(&rows, b)).unwrap();
         if rows == [6, 0] {
             // The same row again, a duplicate inside a batch, a row past N, wrong token counts.
             for (bad_rows, want) in [
@@ -173,23 +164,11 @@ fn rows_written_in_any_order_match_one_shot_and_are_checked() {
                 (vec![3, 7], "row 7 is beyond the 7 declared"),
                 (vec![3, 4], "row 3: 5 token states, but 4 tokens declared"),
             ] {
-                let (cls, pooler, y, idx, mut lens, data) = gather_batch(&s, &[3, 4]);
+                let mut g = gather_batch(&s, &[3, 4]);
                 if want.contains("token states") {
-                    lens.swap(0, 1);
+                    g.4.swap(0, 1);
                 }
-                let err = w
-                    .write_rows(
-                        &bad_rows,
-                        &HiddenBatch {
-                            readouts: &[&cls, &pooler],
-                            labels: LabelSlice::Classes(&y),
-                            idx: &idx,
-                            tokens: Some(TokenBatch {
-                                lens: &lens,
-                                data: &data,
-                            }),
-                        },
-                    )
+                let err = with_batch(&g, |b| w.write_rows(&bad_rows, b))
                     .unwrap_err()
                     .to_string();
                 assert!(err.contains(want), "{err}");
