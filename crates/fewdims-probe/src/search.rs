@@ -78,7 +78,6 @@ pub struct Buffers {
     betas: Vec<Vec<f64>>,
     z: Vec<Vec<f32>>,
     classes: Vec<u32>,
-    scores: Vec<f32>,
 }
 
 /// Runs probes on one problem.
@@ -180,43 +179,28 @@ impl<'a> Prober<'a> {
         let cols: Vec<&[f32]> = dims.iter().map(|&d| split.x.col(d)).collect();
         let models = buf.betas.len();
         buf.z.resize_with(models, Vec::new);
-        if models == 1 && matches!(split.target, Target::Classes { .. }) {
-            predict_binary(&cols, &buf.betas[0], &mut buf.z[0], &mut buf.classes);
-            let classes = std::mem::take(&mut buf.classes);
-            let r = self.score(Pred::Classes(&classes), split);
-            buf.classes = classes;
-            return r;
-        }
-        for m in 0..models {
-            decision(&cols, &buf.betas[m], &mut buf.z[m]);
-        }
-        let n = split.x.n;
-        match split.target {
-            Target::Scores(_) => {
-                buf.scores.clear();
-                buf.scores.extend_from_slice(&buf.z[0]);
-                let scores = std::mem::take(&mut buf.scores);
-                let r = self.score(Pred::Scores(&scores), split);
-                buf.scores = scores;
-                r
+        let pred = match split.target {
+            Target::Classes { .. } if models == 1 => {
+                predict_binary(&cols, &buf.betas[0], &mut buf.z[0], &mut buf.classes);
+                Pred::Classes(&buf.classes)
             }
             Target::Classes { .. } => {
-                buf.classes.clear();
-                if models == 1 {
-                    buf.classes
-                        .extend(buf.z[0].iter().map(|&v| (v > 0.0) as u32));
-                } else {
-                    buf.classes.extend((0..n).map(|i| {
-                        (1..models).fold(0, |b, m| if buf.z[m][i] > buf.z[b][i] { m } else { b })
-                            as u32
-                    }));
+                for m in 0..models {
+                    decision(&cols, &buf.betas[m], &mut buf.z[m]);
                 }
-                let classes = std::mem::take(&mut buf.classes);
-                let r = self.score(Pred::Classes(&classes), split);
-                buf.classes = classes;
-                r
+                let z = &buf.z;
+                buf.classes.clear();
+                buf.classes.extend((0..split.x.n).map(|i| {
+                    (1..models).fold(0, |b, m| if z[m][i] > z[b][i] { m } else { b }) as u32
+                }));
+                Pred::Classes(&buf.classes)
             }
-        }
+            Target::Scores(_) => {
+                decision(&cols, &buf.betas[0], &mut buf.z[0]);
+                Pred::Scores(&buf.z[0])
+            }
+        };
+        self.score(pred, split)
     }
 
     /// Fits a probe on `dims` of train and scores it on dev and test.
