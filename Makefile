@@ -7,10 +7,11 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 MAKEFLAGS += --no-builtin-rules
 
+# Every knob, with its default and a one-line comment: pipelines/config.mk.
+include pipelines/config.mk
+
 # ---- where things live ---------------------------------------------------------------------------
-FEWDIMS_CACHE ?= $(HOME)/.cache/fewdims
 export FEWDIMS_CACHE
-CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TARGET_DIR
 ASSETS := $(FEWDIMS_CACHE)/assets
 ASSETS_STAMP := $(ASSETS)/.complete
@@ -21,33 +22,9 @@ export FEWDIMS_ASSETS := $(ASSETS)
 ifdef LIBTORCH_USE_PYTORCH
 LIBTORCH_STAMP :=
 else
-LIBTORCH ?= $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu
 export LIBTORCH
 LIBTORCH_STAMP := $(if $(filter $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu,$(LIBTORCH)),$(LIBTORCH)/.complete,)
 endif
-
-# ---- knobs ---------------------------------------------------------------------------------------
-MODEL ?= all-MiniLM-L6-v2
-MODEL_DIR ?= $(ASSETS)/$(MODEL)
-BACKEND ?= tch
-DEVICE ?= auto
-MAX_LEN ?= 128
-RUNS_DIR ?= runs
-# A command prefix for compute rules, e.g. SUBMIT="srun --gres=gpu:1" on a Slurm cluster.
-SUBMIT ?=
-CARGO ?= cargo
-CARGO_FLAGS ?= --workspace --all-targets
-
-# ---- the main job (`make`): what it covers; its size knobs (FT_*) are in pipelines/finetune.mk ----
-# The token-, dims-, layer- and freeze-wise sweeps on MAIN_TASKS; cross-finetune from CROSS_FROM's
-# cls run over CROSS_TASKS; hidden states, probes and CKA on PROBE_TASKS; then the report.
-MAIN_TASKS  ?= movie tweets
-CROSS_FROM  ?= movie
-CROSS_TASKS ?= amazon nyt
-PROBE_TASKS ?= movie
-REPORT_NAME ?= main
-REPORT_TITLE ?= fewdims: $(MODEL) on the built-in real-text tasks
-FT_TASKS := $(sort $(TASK) $(MAIN_TASKS) $(CROSS_FROM))
 
 # ---- the stage binaries --------------------------------------------------------------------------
 # One cargo build (dev profile, dependencies optimized) serves `make` and `make test` alike.
@@ -61,6 +38,37 @@ $(CARGO_STAMP): $(RUST_SRCS) $(LIBTORCH_STAMP)
 	@touch $@
 # Binaries only change when cargo relinks them, so stages re-run only for the code they use.
 $(addprefix $(BIN)/,$(STAGES)): $(CARGO_STAMP) ;
+
+# ---- what make needs from the Rust side, printed by the binaries as makefiles ----------------------
+# The task registry (task lists, sources, GLUE folder names, splits: `prepare --list --format make`)
+# and the model's layer count (`embed --print num-layers`, one file per MODEL_DIR). GNU make makes
+# them (building first; even under -n) and restarts; goals that need neither skip them.
+FRAGMENT_DIR := $(CARGO_TARGET_DIR)/fewdims-make
+REGISTRY_MK  := $(FRAGMENT_DIR)/registry.mk
+MODEL_MK     := $(FRAGMENT_DIR)/model$(abspath $(MODEL_DIR)).mk
+NO_FRAGMENT_GOALS := help libtorch assets vulkan clean-data build test demo claims runs-summary
+
+$(REGISTRY_MK): $(BIN)/prepare
+	@mkdir -p $(@D)
+	$(BIN)/prepare --list --format make > $@.tmp && mv $@.tmp $@
+$(MODEL_MK): $(BIN)/embed $(MODEL_DIR)/config.json
+	@mkdir -p $(@D)
+	n=$$($(BIN)/embed --model $(MODEL_DIR) --print num-layers) && echo "NUM_LAYERS := $$n" > $@.tmp && mv $@.tmp $@
+$(MODEL_DIR)/config.json: | $(ASSETS_STAMP) ;
+
+# ---- settings stamps -----------------------------------------------------------------------------
+# $(call settings_stamp,FILE,TEXT) gives the rule of FILE, a stamp holding the one line TEXT: run on
+# every make, it rewrites FILE (a temp file, then a rename) only when TEXT changed, so FILE's mtime
+# marks the last change of those settings and rules that depend on it re-run only then. Use it as
+# $(eval $(call settings_stamp,...)); TEXT may hold commas, and $$(VAR) to expand VAR when it runs.
+define settings_stamp
+$(1): SETTINGS_TEXT = $(2)
+$(1): FORCE
+	@mkdir -p $$(@D); printf '%s\n' '$$(subst ','\'',$$(SETTINGS_TEXT))' > $$@.tmp; \
+	  if cmp -s $$@.tmp $$@; then rm $$@.tmp; else mv $$@.tmp $$@; fi
+endef
+.PHONY: FORCE
+FORCE:
 
 .PHONY: all build assets libtorch test demo vulkan clean-data help
 .DEFAULT_GOAL := all
@@ -110,6 +118,9 @@ help:
 	@echo "make libtorch   cut a CPU libtorch 2.9.0 from PyPI wheels into $(FEWDIMS_CACHE)"
 	@echo "knobs: BACKEND=tch|flex|wgpu DEVICE=auto|cpu|cuda:N SUBMIT='srun ...' MAX_LEN=128"
 
+ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NO_FRAGMENT_GOALS),$(MAKECMDGOALS)),all),)
+include $(REGISTRY_MK) $(MODEL_MK)
+endif
 # Order matters: later files use the variables and file lists of earlier ones.
 include pipelines/data.mk pipelines/finetune.mk pipelines/extract.mk pipelines/probe.mk \
 	pipelines/cross.mk pipelines/report.mk pipelines/main.mk

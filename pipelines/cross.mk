@@ -1,15 +1,11 @@
 # cross-finetune: start from the cls run of CROSS_FROM, fine-tune on each of CROSS_TASKS in turn,
 # and score every task so far with its own head after every step (the task x task matrix).
-# Included by the main Makefile after finetune.mk (run_file, seeded, FT_* knobs).
+# Included by the main Makefile (settings_stamp; knobs in config.mk) after finetune.mk (run_file, seeded).
 #
 #   make cross      runs/cross/<from>-<tasks>[-seed<N>]/cross.parquet (one per seed)
 #
 # CROSS_FLAGS: re-train the earlier heads on a frozen encoder and re-fit a probe, besides scoring the
 # heads as they were (see docs/cross.md).
-
-CROSS_FROM   ?= movie
-CROSS_TASKS  ?= amazon nyt
-CROSS_FLAGS  ?= --earlier-heads retrain --refit-probe
 
 comma := ,
 empty :=
@@ -27,8 +23,7 @@ $(call cross_file,$(1)): $(call run_file,$(CROSS_FROM),$(1)) $(BIN)/cross-finetu
 		$(foreach t,$(CROSS_TASKS),$(foreach s,train dev test,$(TOK_DIR)/$(t)/$(s).parquet)) $(RUNS_DIR)/cross/.$(1).flags
 	$$(SUBMIT) $(BIN)/cross-finetune --from $(RUNS_DIR)/$(CROSS_FROM)/$(1) --task-dir $(TOK_DIR) \
 	  --tasks $(subst $(space),$(comma),$(strip $(CROSS_TASKS))) --out $$(@D) --seed $(2) $$(CROSS_COMMON)
-$(RUNS_DIR)/cross/.$(1).flags: FORCE
-	@mkdir -p $$(@D); f='$(CROSS_TASKS) $$(CROSS_COMMON)'; echo "$$$$f" | cmp -s - $$@ || echo "$$$$f" > $$@
+$(call settings_stamp,$(RUNS_DIR)/cross/.$(1).flags,$(CROSS_TASKS) $$(CROSS_COMMON))
 endef
 $(if $(SEEDS),$(foreach s,$(SEEDS),$(eval $(call cross_rule,cls-seed$(s),$(s)))),$(eval $(call cross_rule,cls,$(SEED))))
 

@@ -1,6 +1,5 @@
 # Fine-tuning runs: one file target per run, `runs/<task>/<name>/run.json`, and the paper's sweeps.
-# Included by the main Makefile (BIN, MODEL_DIR, BACKEND, DEVICE, SUBMIT, FT_TASKS, SEEDS) after
-# data.mk (TOK_DIR).
+# Included by the main Makefile (BIN, settings_stamp, NUM_LAYERS; knobs in config.mk) after data.mk.
 #
 #   make runs/movie/cls/run.json        one run
 #   make sweep-token  TASK=movie         cls, max-norm, mean, pos:1
@@ -13,16 +12,8 @@
 # made once, with SEED, under its plain name. A run re-runs when its binary, its token files or its
 # flags change (flags live in a file that is rewritten only when they differ).
 
-RUNS_DIR     ?= runs
-TASK         ?= movie
-FT_TASKS     ?= $(TASK)
-SEED         ?= 42
-SEEDS        ?=
-# Training size and hyperparameters of every run (the main job's; `make paper` uses full data).
-FT_EPOCHS    ?= 1
-FT_BATCH     ?= 16
-FT_LR        ?= 1e-4
-FT_MAX_TRAIN ?= 1500
+# Every task that gets run rules: the sweeps' TASK, MAIN_TASKS and the start of cross-finetune.
+FT_TASKS := $(sort $(TASK) $(MAIN_TASKS) $(CROSS_FROM))
 FT_COMMON = --epochs $(FT_EPOCHS) --batch-size $(FT_BATCH) $(if $(FT_MAX_TRAIN),--max-train $(FT_MAX_TRAIN)) \
 	--backend $(BACKEND) --device $(DEVICE) --quiet
 
@@ -36,9 +27,7 @@ RUN_dims-random2     := --dims random:2
 RUN_dims-random3     := --dims random:3
 RUN_freeze-all-mlp   := --freeze all --head mlp
 LR_freeze-all-mlp    := 1e-3
-# The model's hidden layers 0..L, from its config.json (6 for MiniLM when it is not fetched yet).
-NUM_LAYERS := $(or $(shell sed -n 's/.*"num_hidden_layers": *\([0-9]*\).*/\1/p' $(MODEL_DIR)/config.json 2>/dev/null),6)
-LAYERS     ?= $(shell seq 0 $(NUM_LAYERS))
+# LAYERS: the model's hidden layers 0..NUM_LAYERS (NUM_LAYERS from the generated $(MODEL_MK)).
 $(foreach l,$(LAYERS),$(eval RUN_layer$(l) := --layer $(l) --dims random:2))
 
 # The trainable-encoder + linear-head side of the freezing comparison is the cls run itself.
@@ -60,9 +49,7 @@ $(call run_file,$(1),$(3)): $(BIN)/finetune $(TOK_DIR)/$(1)/train.parquet $(TOK_
 	$$(SUBMIT) $(BIN)/finetune --model $(MODEL_DIR) --train $(TOK_DIR)/$(1)/train.parquet \
 	  --dev $(TOK_DIR)/$(1)/dev.parquet --test $(TOK_DIR)/$(1)/test.parquet \
 	  --out $(RUNS_DIR)/$(1)/$(3) $(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON)
-$(RUNS_DIR)/$(1)/.$(3).flags: FORCE
-	@mkdir -p $$(@D); f='$(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON) $(MODEL_DIR)'; \
-	  echo "$$$$f" | cmp -s - $$@ || echo "$$$$f" > $$@
+$(call settings_stamp,$(RUNS_DIR)/$(1)/.$(3).flags,$(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON) $(MODEL_DIR))
 endef
 
 RUN_NAMES := $(SWEEP_all)
@@ -70,8 +57,7 @@ $(foreach t,$(FT_TASKS),$(foreach r,$(RUN_NAMES),$(if $(SEEDS),\
 	$(foreach s,$(SEEDS),$(eval $(call run_rule,$(t),$(r),$(r)-seed$(s),$(s)))),\
 	$(eval $(call run_rule,$(t),$(r),$(r),$(SEED))))))
 
-.PHONY: FORCE sweep sweep-token sweep-dims sweep-layer sweep-freeze runs-summary
-FORCE:
+.PHONY: sweep sweep-token sweep-dims sweep-layer sweep-freeze runs-summary
 
 define sweep_rule
 sweep-$(1): $(call sweep_files,$(TASK),$(SWEEP_$(1)))
@@ -82,6 +68,5 @@ $(foreach s,token dims layer freeze,$(eval $(call sweep_rule,$(s))))
 sweep: sweep-token sweep-dims sweep-layer sweep-freeze
 
 # One line per run: name, best epoch, dev and test metrics.
-runs-summary:
-	@for f in $(RUNS_SHOWN); do python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); \
-	  print(f"{sys.argv[1]:<40} epoch {r[\"best_epoch\"]}  " + "  ".join(f"{m[\"split\"]} {m[\"metric\"]} {m[\"value\"]:.4f}" for m in r["final"]))' $$f; done
+runs-summary: $(BIN)/report
+	@$(BIN)/report --summary $(RUNS_SHOWN)

@@ -10,18 +10,16 @@ main: $(REPORT_FILE)
 	@$(MAKE) --no-print-directory claims
 
 # The claims section of the report (cheap: no stage runs).
-claims:
-	@echo "== $(REPORT_FILE)"; sed -n '/^## The paper.s claims/,/^## /p' $(REPORT_FILE) | sed '$$d'
+claims: $(BIN)/report
+	@echo "== $(REPORT_FILE)"; $(BIN)/report --claims-of $(REPORT_FILE)
 
 # Each of these is the main job with other knobs and its own output folders (so results never mix).
-PAPER_TASKS ?= movie tweets amazon nyt movie-score tweets3 news
 paper:
 	$(MAKE) main MAIN_TASKS="$(PAPER_TASKS)" SEEDS="1 2 3" FT_EPOCHS=3 FT_BATCH=32 FT_LR=5e-5 FT_MAX_TRAIN= \
 	  CROSS_FROM=movie CROSS_TASKS="amazon tweets nyt" PROBE_TASKS="movie tweets" \
 	  RUNS_DIR=paper/runs HIDDEN_DIR=paper/hidden PROBE_DIR=paper/probes REPORT_NAME=paper \
 	  REPORT_TITLE="fewdims: the paper's grid ($(MODEL), all built-in tasks, 3 seeds)"
 
-GLUE_MAIN ?= sst2 cola mrpc stsb rte
 glue: $(if $(GLUE_DIR),,glue-dir-missing)
 	$(MAKE) main MAIN_TASKS="$(GLUE_MAIN)" CROSS_FROM=sst2 CROSS_TASKS="mrpc rte" PROBE_TASKS=sst2 \
 	  RUNS_DIR=glue/runs HIDDEN_DIR=glue/hidden PROBE_DIR=glue/probes REPORT_NAME=glue \

@@ -1,7 +1,7 @@
 # Probe stages: probe-dims (hidden/<id>/<task>/{train,dev,test}.safetensors -> probes/<id>/<task>.parquet)
 # and rep-change (the same split of two hidden-state ids -> probes/cka/<a>_vs_<b>/<task>/<split>.parquet).
-# Included by the main Makefile, which defines BIN and SUBMIT; the hidden files come from the
-# extract-hidden rules.
+# Included by the main Makefile (BIN, settings_stamp; knobs in config.mk); the hidden files come
+# from the extract-hidden rules.
 #
 #   make probes                        probe tables for every id in PROBE_IDS x task in PROBE_TASKS
 #   make changes                       CKA tables for every a:b in CHANGE_PAIRS x task in PROBE_TASKS
@@ -12,16 +12,6 @@
 # PROBE_FLAGS (e.g. --methods full,pair --readouts cls) is kept in a settings file rewritten only
 # when it changes, so changing it re-runs the probes and nothing else.
 
-HIDDEN_DIR    ?= hidden
-PROBE_DIR     ?= probes
-CHANGE_DIR    ?= $(PROBE_DIR)/cka
-PROBE_IDS     ?= pretrained
-PROBE_TASKS   ?= movie
-PROBE_FLAGS   ?=
-# Pairs of hidden-state ids, a:b (e.g. pretrained:<run id>), and the split compared.
-CHANGE_PAIRS  ?=
-CHANGE_SPLIT  ?= dev
-PROBE_FIXTURE_ID ?= pretrained
 PROBE_SETTINGS := $(PROBE_DIR)/.settings
 
 # An id is `pretrained` (any task) or `<task>-<run>` (its own task only).
@@ -33,7 +23,7 @@ CHANGE_FILES := $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
 	$(if $(and $(call id_fits,$(call pair_a,$(p)),$(t)),$(call id_fits,$(call pair_b,$(p)),$(t))),\
 	$(CHANGE_DIR)/$(call pair_a,$(p))_vs_$(call pair_b,$(p))/$(t)/$(CHANGE_SPLIT).parquet)))
 
-.PHONY: probes changes probe-bench probe-fixture probe-settings-force
+.PHONY: probes changes probe-bench probe-fixture
 
 probes: $(PROBE_FILES)
 changes: $(CHANGE_FILES)
@@ -54,9 +44,7 @@ $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
 	$(if $(and $(call id_fits,$(call pair_a,$(p)),$(t)),$(call id_fits,$(call pair_b,$(p)),$(t))),\
 	$(eval $(call change_rule,$(call pair_a,$(p)),$(call pair_b,$(p)),$(t),$(CHANGE_SPLIT))))))
 
-$(PROBE_SETTINGS): probe-settings-force
-	@mkdir -p $(@D)
-	@echo 'flags=$(PROBE_FLAGS)' > $@.new; if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+$(eval $(call settings_stamp,$(PROBE_SETTINGS),flags=$$(PROBE_FLAGS)))
 
 probe-bench: $(BIN)/probe-dims
 	bench/probe/run.sh $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie
@@ -67,7 +55,6 @@ probe-fixture: $(foreach s,train dev test,$(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movi
 # The paper's 3 -> 2 test with no refit: a fine-tuned dims run's own head scored with every subset of
 # its dims zeroed (probe-dims --methods ablate), on that run's hidden states of dev and test.
 #   make ablations      probes/<task>-<run>/<task>-ablate.parquet for ABLATE_RUN on each PROBE_TASKS
-ABLATE_RUN   ?= $(firstword $(call seeded,dims-random3))
 ABLATE_FILES := $(foreach t,$(PROBE_TASKS),$(PROBE_DIR)/$(t)-$(ABLATE_RUN)/$(t)-ablate.parquet)
 
 # $(1) = task, $(2) = run name

@@ -3,10 +3,7 @@
 #
 #   make report      reports/$(REPORT_NAME)/REPORT.md from whatever REPORT_INPUTS lists (made first)
 
-REPORTS_DIR  ?= reports
-REPORT_NAME  ?= main
 REPORT_FILE  := $(REPORTS_DIR)/$(REPORT_NAME)/REPORT.md
-REPORT_INPUTS ?= $(call sweep_files,$(MAIN_TASKS),$(SWEEP_all)) $(PROBE_FILES) $(CHANGE_FILES) $(ABLATE_FILES) $(CROSS_FILES)
 
 $(REPORT_FILE): $(BIN)/report $(REPORT_INPUTS)
 	$(BIN)/report --runs $(RUNS_DIR) --probes $(PROBE_DIR) --out $(@D) --title "$(REPORT_TITLE)"

@@ -19,12 +19,9 @@ if [ ! -f "$HIDDEN/train.safetensors" ]; then
   echo "no real hidden states given or found: using synthetic movie-shaped features in $HIDDEN"
   [ -f "$HIDDEN/train.safetensors" ] || "$PY" bench/probe/synthetic.py "$HIDDEN"
 fi
-TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
-BIN="$TARGET/debug/probe-dims"
-if ! cargo build -q --workspace --all-targets; then
-  [ -x "$BIN" ] || { echo "cargo build failed and $BIN is missing" >&2; exit 1; }
-  echo "warning: cargo build failed; timing the existing $BIN" >&2
-fi
+# Build through make (it sets LIBTORCH etc.), so the bench never times a stale binary.
+make --no-print-directory build >/dev/null || { echo "bench: make build failed" >&2; exit 1; }
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/probe-dims"
 OUT="$CACHE/bench-probe/out"
 mkdir -p "$OUT"
 NPROC=$(nproc)

@@ -4,16 +4,15 @@
 #
 #   bench/tokenize/run.sh [TASK_PARQUET]      (default: data/tasks/tweets3/train.parquet; run `make tasks` first)
 #
-# Env: FEWDIMS_CACHE (default ~/.cache/fewdims), BIN (folder of the stage binaries; default
-# $CARGO_TARGET_DIR/debug, ./target/debug or $FEWDIMS_CACHE/target/debug), TOKENIZER, MAX_LEN (128). The Python venv (tokenizers, pyarrow)
-# is made on first use in $FEWDIMS_CACHE/venv-bench.
+# Env: FEWDIMS_CACHE (default ~/.cache/fewdims), BIN (folder of prebuilt stage binaries; by default
+# `make build` builds them into $CARGO_TARGET_DIR/debug, ./target/debug without it), TOKENIZER,
+# MAX_LEN (128). The Python venv (tokenizers, pyarrow) is made on first use in $FEWDIMS_CACHE/venv-bench.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CACHE="${FEWDIMS_CACHE:-$HOME/.cache/fewdims}"
-if [[ -z "${BIN:-}" ]]; then  # the Makefile's BIN: $CARGO_TARGET_DIR/debug, else ./target, else the cache's
-    for BIN in ${CARGO_TARGET_DIR:+"$CARGO_TARGET_DIR/debug"} target/debug "$CACHE/target/debug"; do
-        [[ -x "$BIN/tokenize" ]] && break
-    done
+if [[ -z "${BIN:-}" ]]; then  # build through make (it sets LIBTORCH etc.): never a stale binary
+    make --no-print-directory build >/dev/null || { echo "bench: make build failed" >&2; exit 1; }
+    BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug"
 fi
 TOKENIZER="${TOKENIZER:-$CACHE/assets/all-MiniLM-L6-v2/tokenizer.json}"
 MAX_LEN="${MAX_LEN:-128}"
@@ -21,7 +20,7 @@ INPUT="${1:-data/tasks/tweets3/train.parquet}"
 VENV="$CACHE/venv-bench"
 
 for f in "$BIN/tokenize" "$TOKENIZER" "$INPUT"; do
-    [[ -e "$f" ]] || { echo "bench: missing $f (build, make assets, make tasks first)" >&2; exit 1; }
+    [[ -e "$f" ]] || { echo "bench: missing $f (make assets, make tasks first)" >&2; exit 1; }
 done
 if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import tokenizers, pyarrow" 2>/dev/null; then
     "${PYTHON:-python3}" -m venv "$VENV"

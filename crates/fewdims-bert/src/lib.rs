@@ -4,6 +4,7 @@
 //! (tensor names with or without the `bert.` prefix, with or without the pooler).
 
 mod attention;
+mod batches;
 mod config;
 mod model;
 mod readout;
@@ -14,12 +15,15 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 
+pub use batches::{eval_batches, eval_in_batches};
 pub use config::BertConfig;
 pub use model::{
     AttentionMask, BertAttention, BertEmbeddings, BertInput, BertLayer, BertModel, BertOutput,
     BertPooler,
 };
-pub use readout::token_readout;
+pub use readout::{
+    HostReadouts, Readout, device_readouts, readout_vector, to_host, token_readout,
+};
 pub use weights::{LoadReport, TensorMap};
 
 /// File names inside a model dir.
@@ -40,6 +44,17 @@ pub enum BertError {
     Weights { path: PathBuf, reason: String },
     #[error("saving weights: {0}")]
     Save(String),
+}
+
+impl From<fewdims_schema::tensors::TensorFileError> for BertError {
+    fn from(e: fewdims_schema::tensors::TensorFileError) -> Self {
+        use fewdims_schema::tensors::TensorFileError as T;
+        match e {
+            T::Io { path, source } => BertError::Io { path, source },
+            T::Invalid { path, reason } => BertError::Weights { path, reason },
+            T::Serialize(reason) => BertError::Save(reason),
+        }
+    }
 }
 
 /// A checkpoint loaded from a model dir.

@@ -189,3 +189,26 @@ fn main_job_runs_every_stage_then_nothing() {
         .unwrap();
     assert_eq!(report_time, report_time2, "the report was rewritten");
 }
+
+/// probe-dims' flag checks, before any file is read.
+#[test]
+fn probe_dims_refuses_mixed_ablate_flags() {
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_probe-dims"))
+            .args(args)
+            .output()
+            .expect("probe-dims runs");
+        assert!(!o.status.success(), "{args:?} was accepted");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let common = ["--hidden", "/nonexistent/h", "--out", "/nonexistent/o.parquet"];
+    let with = |extra: &[&'static str]| [extra, &common[..]].concat();
+    let err = run(&with(&["--methods", "ablate,pair", "--run", "/nonexistent/r"]));
+    assert!(err.contains("run it alone"), "{err}");
+    let err = run(&with(&["--methods", "pair", "--run", "/nonexistent/r"]));
+    assert!(err.contains("--run is for --methods ablate only"), "{err}");
+    let err = run(&with(&["--methods", "ablate"]));
+    assert!(err.contains("needs --run"), "{err}");
+    let err = run(&with(&["--methods", "pairs"]));
+    assert!(err.contains("unknown method"), "{err}");
+}

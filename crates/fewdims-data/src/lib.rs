@@ -18,7 +18,7 @@ pub mod tokfile;
 pub use error::{DataError, Result};
 pub use meta::TaskMeta;
 pub use prepare::{PrepareReport, SplitReport, prepare};
-pub use registry::{Kind, TaskSpec, builtin_tasks, task, tasks};
+pub use registry::{TaskKind, TaskSpec, builtin_tasks, task, tasks};
 pub use summary::summarize_file;
 pub use taskfile::{Item, Label, TaskSplit, read_task_split};
 pub use tokenize::{LoadedTokenizer, TokenizeReport, load_tokenizer, tokenize_file};

@@ -1,7 +1,7 @@
 //! Task metadata: the registry entry plus provenance, as parquet key-value metadata.
 
 use crate::error::{DataError, Result};
-use crate::registry::{Kind, TaskSpec};
+use crate::registry::{TaskKind, TaskSpec};
 use fewdims_schema::task as schema;
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +11,7 @@ use std::path::Path;
 pub struct TaskMeta {
     pub task: String,
     pub split: String,
-    pub kind: Kind,
+    pub kind: TaskKind,
     pub label_names: Vec<String>,
     pub metrics: Vec<String>,
     pub text_columns: Vec<String>,
@@ -91,7 +91,7 @@ impl TaskMeta {
             })
         };
         let kind_s = get(schema::KEY_KIND)?;
-        let kind = Kind::parse(&kind_s).ok_or_else(|| {
+        let kind = TaskKind::parse(&kind_s).ok_or_else(|| {
             DataError::metadata(
                 path,
                 schema::KEY_KIND,
@@ -126,7 +126,7 @@ impl TaskMeta {
                 Vec::new()
             },
         };
-        if (meta.kind == Kind::Classification) == meta.label_names.is_empty() {
+        if (meta.kind == TaskKind::Classification) == meta.label_names.is_empty() {
             return Err(DataError::metadata(
                 path,
                 schema::KEY_LABEL_NAMES,

@@ -2,7 +2,7 @@
 
 use crate::error::{DataError, Result};
 use crate::meta::TaskMeta;
-use crate::registry::Kind;
+use crate::registry::TaskKind;
 use crate::taskfile::{Label, read_task_split};
 use crate::tokfile::read_token_split;
 use fewdims_schema::{task, token};
@@ -14,7 +14,7 @@ pub fn label_balance(meta: &TaskMeta, labels: &[Label]) -> String {
         return "unlabelled".into();
     }
     match meta.kind {
-        Kind::Classification => {
+        TaskKind::Classification => {
             let mut counts = vec![0usize; meta.num_classes()];
             for l in labels {
                 if let Label::Class(c) = l
@@ -32,7 +32,7 @@ pub fn label_balance(meta: &TaskMeta, labels: &[Label]) -> String {
                 .collect();
             parts.join(" ")
         }
-        Kind::Regression => {
+        TaskKind::Regression => {
             let xs: Vec<f64> = labels
                 .iter()
                 .filter_map(|l| {

@@ -4,7 +4,7 @@
 use crate::error::{DataError, Result};
 use crate::meta::TaskMeta;
 use crate::pq::{self, Table};
-use crate::registry::Kind;
+use crate::registry::TaskKind;
 use arrow::array::{
     Array, ArrayRef, Float32Array, Int64Array, RecordBatch, StringArray, UInt32Array,
 };
@@ -57,21 +57,21 @@ pub struct TaskSplit {
 }
 
 /// The arrow type of the label column for `kind`.
-pub fn label_type(kind: Kind) -> DataType {
+pub fn label_type(kind: TaskKind) -> DataType {
     match kind {
-        Kind::Classification => DataType::Int64,
-        Kind::Regression => DataType::Float32,
+        TaskKind::Classification => DataType::Int64,
+        TaskKind::Regression => DataType::Float32,
     }
 }
 
 /// Builds the label column from labels of one kind.
-pub fn label_array(kind: Kind, labels: impl Iterator<Item = Label>) -> ArrayRef {
+pub fn label_array(kind: TaskKind, labels: impl Iterator<Item = Label>) -> ArrayRef {
     match kind {
-        Kind::Classification => Arc::new(Int64Array::from_iter_values(labels.map(|l| match l {
+        TaskKind::Classification => Arc::new(Int64Array::from_iter_values(labels.map(|l| match l {
             Label::Class(c) => c,
             Label::Score(s) => s as i64,
         }))),
-        Kind::Regression => Arc::new(Float32Array::from_iter_values(labels.map(|l| match l {
+        TaskKind::Regression => Arc::new(Float32Array::from_iter_values(labels.map(|l| match l {
             Label::Score(s) => s,
             Label::Class(c) => c as f32,
         }))),
@@ -79,7 +79,7 @@ pub fn label_array(kind: Kind, labels: impl Iterator<Item = Label>) -> ArrayRef 
 }
 
 /// Reads the label column of `table` for `kind`, checking its exact type.
-pub fn read_labels(table: &Table, path: &Path, kind: Kind) -> Result<Vec<Label>> {
+pub fn read_labels(table: &Table, path: &Path, kind: TaskKind) -> Result<Vec<Label>> {
     let col = table.expect_type(path, LABEL, &label_type(kind))?;
     if col.null_count() > 0 {
         return Err(DataError::column(
@@ -89,14 +89,14 @@ pub fn read_labels(table: &Table, path: &Path, kind: Kind) -> Result<Vec<Label>>
         ));
     }
     Ok(match kind {
-        Kind::Classification => {
+        TaskKind::Classification => {
             let a = col
                 .as_any()
                 .downcast_ref::<Int64Array>()
                 .expect("checked type");
             a.values().iter().map(|&c| Label::Class(c)).collect()
         }
-        Kind::Regression => {
+        TaskKind::Regression => {
             let a = col
                 .as_any()
                 .downcast_ref::<Float32Array>()
@@ -133,12 +133,12 @@ pub fn check_labels(
         };
         if !ok {
             let want = match meta.kind {
-                Kind::Classification => format!(
+                TaskKind::Classification => format!(
                     "a class index in 0..{} ({})",
                     n - 1,
                     meta.label_names.join(", ")
                 ),
-                Kind::Regression => "a finite score".to_string(),
+                TaskKind::Regression => "a finite score".to_string(),
             };
             return Err(DataError::cell(
                 path,

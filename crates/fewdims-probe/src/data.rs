@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use fewdims_schema::hidden::{HiddenReader, Kind, Labels};
+use fewdims_schema::hidden::{HiddenReader, Labels};
+use fewdims_schema::task::TaskKind;
 
 use crate::{Metric, ProbeError};
 
@@ -179,10 +180,10 @@ impl Problem {
     pub fn h(&self) -> usize {
         self.train.x.h
     }
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> TaskKind {
         match self.train.target {
-            Target::Classes { .. } => Kind::Classification,
-            Target::Scores(_) => Kind::Regression,
+            Target::Classes { .. } => TaskKind::Classification,
+            Target::Scores(_) => TaskKind::Regression,
         }
     }
     pub fn classes(&self) -> usize {

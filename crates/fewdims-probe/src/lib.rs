@@ -6,7 +6,8 @@
 //! - [`search`]: the modes (full, single, all pairs, greedy forward, backward elimination).
 //! - [`ablate()`]: a fine-tuned head (linear or mlp) with subsets of its dims zeroed, no refit.
 //! - [`cka`]: linear CKA and mean cosine between two files of the same items.
-//! - [`table`]: the probe and CKA parquet files.
+//! - [`probe_dims`]: the `probe-dims` stage; [`ablate::ablate_run`]: its `--methods ablate`.
+//! - [`probe_rows`]: probe results into probe-table rows (the tables: `fewdims_tables`).
 
 pub mod ablate;
 pub mod cka;
@@ -16,10 +17,12 @@ pub mod lbfgs;
 mod linalg;
 pub mod logistic;
 pub mod metrics;
+pub mod probe_dims;
+pub mod probe_rows;
+pub mod rep_change;
 pub mod ridge;
 pub mod search;
 pub mod simd;
-pub mod table;
 #[cfg(test)]
 mod testutil;
 
@@ -44,6 +47,12 @@ pub enum ProbeError {
         path: PathBuf,
         err: parquet::errors::ParquetError,
     },
+    #[error(transparent)]
+    Table(#[from] fewdims_tables::TableError),
+    #[error(transparent)]
+    RunFile(#[from] fewdims_schema::run::RunFileError),
+    #[error(transparent)]
+    Tensors(#[from] fewdims_schema::tensors::TensorFileError),
     #[error("{0}")]
     Invalid(String),
 }

@@ -1,7 +1,7 @@
 //! Task metrics from predictions, as GLUE defines them: accuracy, binary F1 (positive class 1),
 //! MCC (multiclass: Gorodkin's R_K), Pearson, Spearman (ties get average ranks).
 
-use fewdims_schema::hidden::Kind;
+use fewdims_schema::task::TaskKind;
 
 /// A task metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,10 +40,10 @@ impl Metric {
             Metric::Spearman => "spearman",
         }
     }
-    pub fn kind(self) -> Kind {
+    pub fn kind(self) -> TaskKind {
         match self {
-            Metric::Pearson | Metric::Spearman => Kind::Regression,
-            _ => Kind::Classification,
+            Metric::Pearson | Metric::Spearman => TaskKind::Regression,
+            _ => TaskKind::Classification,
         }
     }
 

@@ -6,22 +6,24 @@ use std::path::{Path, PathBuf};
 use fewdims_schema::cross::*;
 
 use crate::ReportError;
-use crate::pq::Table;
-use crate::runs::{sorted_dirs, strip_seed};
+use crate::run_groups::{sorted_dirs, strip_seed};
 use crate::stats::Stat;
 
-/// One row of `cross.parquet`.
+pub use fewdims_tables::cross::CrossRow;
+
+/// A row of one seed's `cross.parquet`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CrossRow {
-    pub step: i64,
-    pub trained_task: String,
-    pub eval_task: String,
-    pub mode: String,
-    pub split: String,
-    pub metric: String,
-    pub value: f64,
+pub struct SeedRow {
     /// Index into [`CrossTable::sources`]: which seed's file the row came from.
     pub source: usize,
+    pub row: CrossRow,
+}
+
+impl std::ops::Deref for SeedRow {
+    type Target = CrossRow;
+    fn deref(&self) -> &CrossRow {
+        &self.row
+    }
 }
 
 /// The matrix of one cross run, over its seeds.
@@ -31,52 +33,26 @@ pub struct CrossTable {
     pub name: String,
     /// `(dir name, cross.parquet)` of each seed.
     pub sources: Vec<(String, PathBuf)>,
-    pub rows: Vec<CrossRow>,
+    pub rows: Vec<SeedRow>,
 }
 
 impl CrossTable {
     pub fn read(path: &Path, name: &str) -> Result<Self, ReportError> {
-        let t = Table::read(path)?;
-        let step = t.i64s(COL_STEP)?;
-        let trained = t.strings(COL_TRAINED_TASK)?;
-        let eval = t.strings(COL_EVAL_TASK)?;
-        let mode = t.strings(COL_MODE)?;
-        let split = t.strings(COL_SPLIT)?;
-        let metric = t.strings(COL_METRIC)?;
-        let value = t.f64s(COL_VALUE)?;
-        let mut rows = Vec::with_capacity(step.len());
-        for i in 0..step.len() {
-            if Mode::parse(&mode[i]).is_none() {
-                return Err(ReportError::Column {
-                    path: path.into(),
-                    column: COL_MODE.into(),
-                    msg: format!(
-                        "row {i}: unknown mode {:?} (expected head, retrained or probe)",
-                        mode[i]
-                    ),
-                });
-            }
-            rows.push(CrossRow {
-                step: step[i],
-                trained_task: trained[i].clone(),
-                eval_task: eval[i].clone(),
-                mode: mode[i].clone(),
-                split: split[i].clone(),
-                metric: metric[i].clone(),
-                value: value[i],
-                source: 0,
-            });
-        }
+        let table = fewdims_tables::cross::read(path)?;
         Ok(CrossTable {
             name: strip_seed(name).into(),
             sources: vec![(name.into(), path.into())],
-            rows,
+            rows: table
+                .rows
+                .into_iter()
+                .map(|row| SeedRow { source: 0, row })
+                .collect(),
         })
     }
 
     /// Steps in order with the task trained at each.
-    pub fn steps(&self) -> Vec<(i64, String)> {
-        let mut v: Vec<(i64, String)> = self
+    pub fn steps(&self) -> Vec<(u32, String)> {
+        let mut v: Vec<(u32, String)> = self
             .rows
             .iter()
             .map(|r| (r.step, r.trained_task.clone()))
@@ -107,7 +83,7 @@ impl CrossTable {
         [Mode::Head, Mode::Retrained, Mode::Probe]
             .into_iter()
             .map(Mode::as_str)
-            .filter(|m| self.rows.iter().any(|r| r.mode == *m))
+            .filter(|m| self.rows.iter().any(|r| r.mode.as_str() == *m))
             .collect()
     }
 
@@ -147,7 +123,7 @@ impl CrossTable {
     /// Mean ± sd over the seeds of one cell.
     pub fn stat(
         &self,
-        step: i64,
+        step: u32,
         task: &str,
         mode: &str,
         split: &str,
@@ -159,7 +135,7 @@ impl CrossTable {
             .filter(|r| {
                 r.step == step
                     && r.eval_task == task
-                    && r.mode == mode
+                    && r.mode.as_str() == mode
                     && r.split == split
                     && r.metric == metric
             })
@@ -172,9 +148,9 @@ impl CrossTable {
     fn merge(&mut self, other: CrossTable) {
         let offset = self.sources.len();
         self.sources.extend(other.sources);
-        self.rows.extend(other.rows.into_iter().map(|r| CrossRow {
+        self.rows.extend(other.rows.into_iter().map(|r| SeedRow {
             source: r.source + offset,
-            ..r
+            row: r.row,
         }));
     }
 }

@@ -18,6 +18,10 @@ pub enum ReportError {
         #[source]
         err: serde_json::Error,
     },
+    #[error(transparent)]
+    Table(#[from] fewdims_tables::TableError),
+    #[error(transparent)]
+    Run(#[from] fewdims_schema::run::RunFileError),
     #[error("{path}: field `{field}`: expected {expected}")]
     Field {
         path: PathBuf,

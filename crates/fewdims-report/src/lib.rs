@@ -12,9 +12,8 @@ pub mod cross;
 mod doc;
 mod error;
 pub mod plot;
-mod pq;
 pub mod probes;
-pub mod runs;
+pub mod run_groups;
 mod sections;
 pub mod stats;
 
@@ -99,7 +98,7 @@ pub struct Counts {
 pub(crate) struct Inputs {
     pub runs_root: PathBuf,
     pub probes_root: PathBuf,
-    pub groups: Vec<runs::RunGroup>,
+    pub groups: Vec<run_groups::RunGroup>,
     pub probes: Vec<probes::ProbeTable>,
     /// Head-ablation tables (`<id>/<task>-ablate.parquet`).
     pub ablations: Vec<probes::ProbeTable>,
@@ -112,11 +111,11 @@ pub(crate) struct Inputs {
 impl Inputs {
     fn read(cfg: &ReportConfig) -> Result<Self, ReportError> {
         let keep = |t: &str| cfg.tasks.is_empty() || cfg.tasks.iter().any(|x| x == t);
-        let runs: Vec<runs::RunRecord> = runs::scan_runs(&cfg.runs)?
+        let runs: Vec<run_groups::RunRecord> = run_groups::scan_runs(&cfg.runs)?
             .into_iter()
             .filter(|r| keep(&r.task))
             .collect();
-        let groups = runs::group_runs(runs);
+        let groups = run_groups::group_runs(runs);
         let (probes, ablations) = probes::scan_probes(&cfg.probes)?;
         let probes: Vec<_> = probes.into_iter().filter(|p| keep(&p.task)).collect();
         let ablations: Vec<_> = ablations.into_iter().filter(|p| keep(&p.task)).collect();
@@ -187,8 +186,25 @@ pub fn claims_markdown(claims: &[Claim]) -> String {
     md_table(&["claim", "paper says", "our numbers", "verdict"], &rows)
 }
 
+/// The heading of the claims section of REPORT.md.
+pub const CLAIMS_HEADING: &str = "The paper's claims, measured";
+
+/// The claims section of a REPORT.md's text (its heading to the next `## `), if it has one.
+pub fn claims_section(report_md: &str) -> Option<String> {
+    let head = format!("## {CLAIMS_HEADING}");
+    let start = report_md.lines().position(|l| l == head)?;
+    let lines: Vec<&str> = report_md
+        .lines()
+        .skip(start)
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || !l.starts_with("## "))
+        .map(|(_, l)| l)
+        .collect();
+    Some(lines.join("\n") + "\n")
+}
+
 fn write_claims(d: &mut doc::Doc, claims: &[Claim], th: &Thresholds) -> Result<(), ReportError> {
-    d.h2("The paper's claims, measured");
+    d.h2(CLAIMS_HEADING);
     d.para(&format!(
         "Verdicts follow from the numbers below by fixed rules (1 point = 0.01 of the metric; headline: the \
          main metric on test, dev where a run has no test split; mean ± sd over seeds, n = seeds). \
@@ -266,4 +282,15 @@ pub fn build_report(cfg: &ReportConfig) -> Result<ReportSummary, ReportError> {
         tasks: inp.tasks,
         counts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn claims_section_stops_at_the_next_heading() {
+        let md = "# R\n\n## The paper's claims, measured\n\n| a |\n\n## Sweeps\n\nx\n";
+        let s = super::claims_section(md).unwrap();
+        assert_eq!(s, "## The paper's claims, measured\n\n| a |\n\n");
+        assert!(super::claims_section("# R\n## Other\n").is_none());
+    }
 }

@@ -4,28 +4,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fewdims_schema::hidden::READOUT_POOLER;
+use fewdims_schema::hidden::readout_layers;
 use fewdims_schema::probe::*;
 
 use crate::ReportError;
-use crate::pq::Table;
-use crate::runs::sorted_dirs;
+use crate::run_groups::sorted_dirs;
 
 /// The folder under the probes root that holds CKA tables, not probe ids.
 pub const CKA_DIR: &str = "cka";
 
-/// One row of a probe table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProbeRow {
-    pub layer: i64,
-    pub readout: String,
-    pub method: String,
-    pub dims: Vec<u32>,
-    pub k: usize,
-    pub metric: String,
-    pub dev: f64,
-    pub test: f64,
-}
+pub use fewdims_tables::probe::ProbeRow;
 
 /// A probe table of one (id, task).
 #[derive(Clone, Debug)]
@@ -39,43 +27,20 @@ pub struct ProbeTable {
     /// Readouts in order of appearance.
     readouts: Vec<String>,
     /// Row indices by (layer, readout, method, metric).
-    index: BTreeMap<(i64, String, String, String), Vec<usize>>,
+    index: BTreeMap<(i32, String, Method, String), Vec<usize>>,
     has_test: bool,
 }
 
 impl ProbeTable {
     pub fn read(path: &Path, id: &str, task: &str) -> Result<Self, ReportError> {
-        let t = Table::read(path)?;
-        let layer = t.i64s(COL_LAYER)?;
-        let readout = t.strings(COL_READOUT)?;
-        let method = t.strings(COL_METHOD)?;
-        let dims = t.int_lists(COL_DIMS)?;
-        let k = t.i64s(COL_K)?;
-        let metric = t.strings(COL_METRIC)?;
-        let dev = t.f64s(COL_DEV)?;
-        let test = t.f64s(COL_TEST)?;
-        let mut rows = Vec::with_capacity(layer.len());
-        let cols = readout.into_iter().zip(method).zip(dims).zip(metric);
-        for (i, (((readout, method), dims), metric)) in cols.enumerate() {
-            if Method::parse(&method).is_none() {
-                return Err(ReportError::Column {
-                    path: path.into(),
-                    column: COL_METHOD.into(),
-                    msg: format!("row {i}: unknown method {method:?}"),
-                });
-            }
-            rows.push(ProbeRow {
-                layer: layer[i],
-                readout,
-                method,
-                dims,
-                k: k[i].max(0) as usize,
-                metric,
-                dev: dev[i],
-                test: test[i],
-            });
-        }
-        let mut metrics = t.meta_list(META_METRICS);
+        let t = fewdims_tables::probe::read(path)?;
+        let rows = t.rows;
+        // The `metrics` metadata, else the metrics in order of appearance.
+        let mut metrics: Vec<String> = t
+            .meta
+            .get(META_METRICS)
+            .map(|m| m.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
         if metrics.is_empty() {
             for r in &rows {
                 if !metrics.contains(&r.metric) {
@@ -92,7 +57,7 @@ impl ProbeTable {
             let key = (
                 r.layer,
                 r.readout.clone(),
-                r.method.clone(),
+                r.method,
                 r.metric.clone(),
             );
             index.entry(key).or_default().push(i);
@@ -133,8 +98,8 @@ impl ProbeTable {
     }
 
     /// Layers of `readout`, ascending.
-    pub fn layers(&self, readout: &str) -> Vec<i64> {
-        let mut v: Vec<i64> = self
+    pub fn layers(&self, readout: &str) -> Vec<i32> {
+        let mut v: Vec<i32> = self
             .index
             .keys()
             .filter(|k| k.1 == readout)
@@ -145,10 +110,10 @@ impl ProbeTable {
     }
 
     /// The top layer (of the readouts other than `pooler`).
-    pub fn last_layer(&self) -> Option<i64> {
+    pub fn last_layer(&self) -> Option<i32> {
         self.index
             .keys()
-            .filter(|k| k.1 != READOUT_POOLER)
+            .filter(|k| readout_layers(&k.1, 2) != 1)
             .map(|k| k.0)
             .max()
     }
@@ -160,11 +125,11 @@ impl ProbeTable {
     }
 
     /// Rows of (layer, readout, method) on the main metric, best dev first (NaN last, ties in row order).
-    pub fn ranked(&self, layer: i64, readout: &str, method: Method) -> Vec<&ProbeRow> {
+    pub fn ranked(&self, layer: i32, readout: &str, method: Method) -> Vec<&ProbeRow> {
         let key = (
             layer,
             readout.to_string(),
-            method.as_str().to_string(),
+            method,
             self.main_metric().to_string(),
         );
         let mut v: Vec<&ProbeRow> = match self.index.get(&key) {
@@ -182,12 +147,12 @@ impl ProbeTable {
         v
     }
 
-    pub fn best(&self, layer: i64, readout: &str, method: Method) -> Option<&ProbeRow> {
+    pub fn best(&self, layer: i32, readout: &str, method: Method) -> Option<&ProbeRow> {
         self.ranked(layer, readout, method).into_iter().next()
     }
 
     /// The best probe (by dev) of each size k at (layer, readout), over every method.
-    pub fn best_k_curve(&self, layer: i64, readout: &str) -> Vec<&ProbeRow> {
+    pub fn best_k_curve(&self, layer: i32, readout: &str) -> Vec<&ProbeRow> {
         let mut best: Vec<&ProbeRow> = Vec::new();
         for m in [
             Method::Single,
@@ -210,7 +175,7 @@ impl ProbeTable {
 }
 
 /// `dims` as `17, 305`, or `all` for an empty list (full-vector rows).
-pub fn show_dims(d: &[u32]) -> String {
+pub fn show_dims(d: &[u16]) -> String {
     if d.is_empty() {
         "all".into()
     } else {
@@ -263,15 +228,7 @@ pub(crate) fn parquet_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Report
     Ok(v)
 }
 
-/// One row of a CKA table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CkaRow {
-    pub layer: i64,
-    pub readout: String,
-    pub cka: f64,
-    pub mean_cosine: f64,
-    pub n: i64,
-}
+pub use fewdims_tables::cka::CkaRow;
 
 /// The CKA table of one (pair, task, split).
 #[derive(Clone, Debug)]
@@ -286,21 +243,7 @@ pub struct CkaTable {
 
 impl CkaTable {
     pub fn read(path: &Path, pair: &str, task: &str, split: &str) -> Result<Self, ReportError> {
-        let t = Table::read(path)?;
-        let layer = t.i64s(COL_LAYER)?;
-        let readout = t.strings(COL_READOUT)?;
-        let cka = t.f64s(COL_CKA)?;
-        let cos = t.f64s(COL_MEAN_COSINE)?;
-        let n = t.i64s(COL_N)?;
-        let rows = (0..layer.len())
-            .map(|i| CkaRow {
-                layer: layer[i],
-                readout: readout[i].clone(),
-                cka: cka[i],
-                mean_cosine: cos[i],
-                n: n[i],
-            })
-            .collect();
+        let rows = fewdims_tables::cka::read(path)?.rows;
         Ok(CkaTable {
             pair: pair.into(),
             task: task.into(),

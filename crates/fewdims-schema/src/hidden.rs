@@ -27,17 +27,7 @@ pub use read::HiddenReader;
 pub use write::{HiddenBatch, HiddenWriter, LabelSlice, TokenBatch};
 
 pub use crate::task::{KIND_CLASSIFICATION, KIND_REGRESSION, METRICS};
-
-/// Readout: the first token's vector.
-pub const READOUT_CLS: &str = "cls";
-/// Readout: the token vector of largest L2 norm, padding excluded (the paper's max-pooling).
-pub const READOUT_MAX_NORM: &str = "max-norm";
-/// Readout: masked mean over real tokens.
-pub const READOUT_MEAN: &str = "mean";
-/// Readout: BERT's pooler output; one layer only.
-pub const READOUT_POOLER: &str = "pooler";
-/// Readout prefix: `pos:N` is the token at position N (clamped to the item's last real token).
-pub const READOUT_POS_PREFIX: &str = "pos:";
+use crate::task::TaskKind;
 
 /// Tensor: labels `[N]`.
 pub const TENSOR_LABEL: &str = "label";
@@ -77,15 +67,17 @@ pub fn hidden_path(root: impl AsRef<Path>, id: &str, task: &str, split: &str) ->
         .join(format!("{split}.safetensors"))
 }
 
-/// Whether `name` is a readout of the vocabulary ([`crate::vocab::Token`]), spelled canonically.
+/// Whether `name` is a readout of the vocabulary ([`crate::vocab::ReadoutKind`]), spelled canonically.
 pub fn is_readout(name: &str) -> bool {
-    name.parse::<crate::vocab::Token>()
+    name.parse::<crate::vocab::ReadoutKind>()
         .is_ok_and(|t| t.to_string() == name)
 }
 
-/// How many layers readout `name` holds in a file of `layers` (= L+1) layers.
+/// How many layers readout `name` holds in a file of `layers` (= L+1) layers (1 for a
+/// last-layer-only kind such as the pooler; see `vocab::ReadoutKind`).
 pub fn readout_layers(name: &str, layers: usize) -> usize {
-    if name == READOUT_POOLER { 1 } else { layers }
+    name.parse::<crate::vocab::ReadoutKind>()
+        .map_or(layers, |k| k.layers_in_file(layers))
 }
 
 /// Errors reading or writing hidden-state files; each names the file and what was expected.
@@ -118,35 +110,6 @@ pub enum HiddenError {
     Invalid { path: PathBuf, msg: String },
 }
 
-/// Classification or regression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Classification,
-    Regression,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Classification => KIND_CLASSIFICATION,
-            Kind::Regression => KIND_REGRESSION,
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            KIND_CLASSIFICATION => Some(Kind::Classification),
-            KIND_REGRESSION => Some(Kind::Regression),
-            _ => None,
-        }
-    }
-    /// Metric names that apply to this kind.
-    pub fn metrics(self) -> &'static [&'static str] {
-        match self {
-            Kind::Classification => &["accuracy", "f1", "mcc"],
-            Kind::Regression => &["pearson", "spearman"],
-        }
-    }
-}
 
 /// The `__metadata__` of a hidden-state file.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,7 +121,7 @@ pub struct HiddenMeta {
     /// L, the number of encoder layers; tensors hold L+1.
     pub num_layers: usize,
     pub hidden_size: usize,
-    pub kind: Kind,
+    pub kind: TaskKind,
     /// Metric names; the first is the selection metric.
     pub metrics: Vec<String>,
     pub label_names: Vec<String>,
@@ -226,7 +189,7 @@ impl HiddenMeta {
                 .collect()
         };
         let kind_s = get(META_KIND)?;
-        let kind = Kind::parse(&kind_s).ok_or_else(|| {
+        let kind = TaskKind::parse(&kind_s).ok_or_else(|| {
             err(
                 META_KIND,
                 format!("expected {KIND_CLASSIFICATION} or {KIND_REGRESSION}, found {kind_s:?}"),

@@ -7,8 +7,10 @@ pub mod atomic;
 pub mod cross;
 pub mod hidden;
 pub mod probe;
+pub mod readout_kind;
 pub mod run;
 pub mod task;
+pub mod tensors;
 pub mod token;
 pub mod vocab;
 

@@ -49,6 +49,36 @@ pub const KIND_CLASSIFICATION: &str = "classification";
 /// Value of [`KEY_KIND`] for real-valued labels.
 pub const KIND_REGRESSION: &str = "regression";
 
+/// Classification or regression: the kind of a task, carried by every artifact made from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Classification,
+    Regression,
+}
+
+impl TaskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Classification => KIND_CLASSIFICATION,
+            TaskKind::Regression => KIND_REGRESSION,
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            KIND_CLASSIFICATION => Some(TaskKind::Classification),
+            KIND_REGRESSION => Some(TaskKind::Regression),
+            _ => None,
+        }
+    }
+    /// Metric names that apply to this kind.
+    pub fn metrics(self) -> &'static [&'static str] {
+        match self {
+            TaskKind::Classification => &["accuracy", "f1", "mcc"],
+            TaskKind::Regression => &["pearson", "spearman"],
+        }
+    }
+}
+
 /// Metric names, as GLUE defines them (HF `evaluate`'s `glue`): binary F1 on class 1.
 pub const METRICS: [&str; 5] = ["accuracy", "f1", "mcc", "pearson", "spearman"];
 

@@ -1,8 +1,11 @@
 //! The readout, head and freezing vocabulary shared by every stage and the report
-//! (`shared/DESIGN.md`): `--layer`, `--token`, `--dims`, `--head`, `--freeze`.
+//! (`shared/DESIGN.md`): `--layer`, `--token` ([`ReadoutKind`], its own table), `--dims`,
+//! `--head`, `--freeze`.
 
 use std::fmt;
 use std::str::FromStr;
+
+pub use crate::readout_kind::ReadoutKind;
 
 /// A flag value that does not parse, with what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,14 +13,14 @@ use std::str::FromStr;
 pub struct VocabError {
     pub flag: &'static str,
     pub value: String,
-    pub expected: &'static str,
+    pub expected: String,
 }
 
-fn err(flag: &'static str, value: &str, expected: &'static str) -> VocabError {
+pub(crate) fn err(flag: &'static str, value: &str, expected: impl Into<String>) -> VocabError {
     VocabError {
         flag,
         value: value.into(),
-        expected,
+        expected: expected.into(),
     }
 }
 
@@ -54,51 +57,6 @@ impl FromStr for Layer {
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
-    }
-}
-
-/// `--token`: which token vector feeds the head.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Token {
-    /// The first token ([CLS]).
-    Cls,
-    /// The token vector of largest L2 norm, padding excluded (the paper's "max-pooling").
-    MaxNorm,
-    /// The masked mean over real tokens.
-    Mean,
-    /// Position N (clamped to the last real token of shorter sequences).
-    Pos(usize),
-    /// BERT's pooler output (needs a checkpoint with a pooler; last layer only).
-    Pooler,
-}
-
-impl FromStr for Token {
-    type Err = VocabError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const EXPECTED: &str = "cls, max-norm, mean, pos:N or pooler";
-        match s.trim() {
-            "cls" => Ok(Token::Cls),
-            "max-norm" => Ok(Token::MaxNorm),
-            "mean" => Ok(Token::Mean),
-            "pooler" => Ok(Token::Pooler),
-            other => other
-                .strip_prefix("pos:")
-                .and_then(|n| n.parse().ok())
-                .map(Token::Pos)
-                .ok_or_else(|| err("--token", s, EXPECTED)),
-        }
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Token::Cls => f.write_str("cls"),
-            Token::MaxNorm => f.write_str("max-norm"),
-            Token::Mean => f.write_str("mean"),
-            Token::Pos(n) => write!(f, "pos:{n}"),
-            Token::Pooler => f.write_str("pooler"),
-        }
     }
 }
 
@@ -283,7 +241,7 @@ mod tests {
     #[test]
     fn round_trips() {
         for s in ["cls", "max-norm", "mean", "pos:3", "pooler"] {
-            assert_eq!(s.parse::<Token>().unwrap().to_string(), s);
+            assert_eq!(s.parse::<ReadoutKind>().unwrap().to_string(), s);
         }
         for s in ["all", "list:17,305", "first:2", "random:3:7"] {
             assert_eq!(s.parse::<Dims>().unwrap().to_string(), s);
@@ -299,7 +257,7 @@ mod tests {
 
     #[test]
     fn rejects_with_expectations() {
-        let e = "pos:x".parse::<Token>().unwrap_err();
+        let e = "pos:x".parse::<ReadoutKind>().unwrap_err();
         assert!(e.to_string().contains("pos:N"), "{e}");
         assert!("list:1,a".parse::<Dims>().is_err());
         assert!("below:".parse::<Freeze>().is_err());

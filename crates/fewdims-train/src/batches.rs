@@ -1,4 +1,5 @@
-//! Batching: dynamic padding with length-bucketed, seeded batches.
+//! Training batches: dynamic padding with length-bucketed, seeded batches (evaluation
+//! batches: `fewdims_bert::eval_batches`).
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -27,13 +28,6 @@ pub fn train_batches(
     }
     batches.shuffle(&mut rng);
     batches
-}
-
-/// Evaluation batches: rows sorted by length (least padding); callers put predictions back by index.
-pub fn eval_batches(lengths: &[usize], batch_size: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..lengths.len()).collect();
-    order.sort_by_key(|&i| lengths[i]);
-    order.chunks(batch_size).map(|c| c.to_vec()).collect()
 }
 
 #[cfg(test)]

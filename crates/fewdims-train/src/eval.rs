@@ -2,13 +2,14 @@
 
 use burn::tensor::{Tensor, TensorData};
 use fewdims_bert::{BertInput, BertModel};
-use fewdims_data::{Kind, Label, TokenSplit};
+use fewdims_data::{TaskKind, Label, TokenSplit};
 use fewdims_probe::Target;
 use fewdims_probe::metrics::{Metric, Pred};
 
-use crate::batches::eval_batches;
+use fewdims_bert::eval_in_batches;
 use crate::head::ClassifierHead;
-use crate::model::{Readout, forward};
+use crate::head::forward;
+use fewdims_bert::Readout;
 
 /// Predictions in row order.
 #[derive(Clone, Debug)]
@@ -20,7 +21,7 @@ pub enum Predictions {
 /// The metric target of a split (labels as the probes crate wants them).
 pub fn target(split: &TokenSplit) -> Target {
     match split.meta.kind {
-        Kind::Classification => Target::Classes {
+        TaskKind::Classification => Target::Classes {
             y: split
                 .labels
                 .iter()
@@ -31,7 +32,7 @@ pub fn target(split: &TokenSplit) -> Target {
                 .collect(),
             classes: split.meta.num_classes(),
         },
-        Kind::Regression => Target::Scores(
+        TaskKind::Regression => Target::Scores(
             split
                 .labels
                 .iter()
@@ -54,41 +55,34 @@ pub fn predict(
     batch_size: usize,
 ) -> Predictions {
     let device = encoder.embeddings.word_embeddings.weight.device();
+    predictions(split, batch_size, |rows| {
+        let input = BertInput::from_rows(rows, |i| split.row(i), pad_id, &device);
+        forward(encoder, head, readout, input)
+    })
+}
+
+/// Predictions from the head outputs `[B, C]` of every evaluation batch of `split`: argmax
+/// classes, or the regression output.
+pub fn predictions(
+    split: &TokenSplit,
+    batch_size: usize,
+    mut outputs: impl FnMut(&[usize]) -> Tensor<2>,
+) -> Predictions {
     let lengths: Vec<usize> = (0..split.len()).map(|i| split.row(i).0.len()).collect();
-    let regression = split.meta.kind == Kind::Regression;
-    let mut classes = vec![0u32; split.len()];
-    let mut scores = vec![0f32; split.len()];
-    for batch in eval_batches(&lengths, batch_size) {
-        let rows: Vec<(&[u32], &[u8])> = batch.iter().map(|&i| split.row(i)).collect();
-        let ids: Vec<&[u32]> = rows.iter().map(|r| r.0).collect();
-        let types: Vec<&[u8]> = rows.iter().map(|r| r.1).collect();
-        let out = forward(
-            encoder,
-            head,
-            readout,
-            BertInput::from_sequences(&ids, &types, pad_id, &device),
-        );
-        if regression {
-            let values: Vec<f32> = out.into_data().try_to_vec().expect("f32 scores");
-            for (&i, v) in batch.iter().zip(values) {
-                scores[i] = v;
-            }
-        } else {
-            let best: Vec<i64> = out
+    if split.meta.kind == TaskKind::Regression {
+        Predictions::Scores(eval_in_batches(&lengths, batch_size, 1, |rows| {
+            outputs(rows).into_data().try_to_vec().expect("f32 scores")
+        }))
+    } else {
+        Predictions::Classes(eval_in_batches(&lengths, batch_size, 1, |rows| {
+            let best: Vec<i64> = outputs(rows)
                 .argmax(1)
                 .into_data()
                 .convert::<i64>()
                 .try_to_vec()
                 .expect("int argmax");
-            for (&i, c) in batch.iter().zip(best) {
-                classes[i] = c as u32;
-            }
-        }
-    }
-    if regression {
-        Predictions::Scores(scores)
-    } else {
-        Predictions::Classes(classes)
+            best.into_iter().map(|c| c as u32).collect()
+        }))
     }
 }
 
@@ -121,7 +115,7 @@ pub fn batch_targets(
 ) -> BatchTargets {
     let n = batch.len();
     match split.meta.kind {
-        Kind::Classification => {
+        TaskKind::Classification => {
             let y: Vec<i64> = batch
                 .iter()
                 .map(|&i| match split.labels[i] {
@@ -131,7 +125,7 @@ pub fn batch_targets(
                 .collect();
             BatchTargets::Classes(Tensor::from_data(TensorData::new(y, [n]), device))
         }
-        Kind::Regression => {
+        TaskKind::Regression => {
             let y: Vec<f32> = batch
                 .iter()
                 .map(|&i| match split.labels[i] {

@@ -4,13 +4,12 @@
 use burn::module::{Module, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
-use fewdims_bert::TensorMap;
+use fewdims_bert::{BertInput, BertModel, Readout, TensorMap};
 use fewdims_schema::vocab::Head;
 
-/// Tensor names of a head inside `model.safetensors`.
-pub const DIMS_MASK: &str = "head.dims_mask";
-pub const DENSE: &str = "head.dense";
-pub const OUT_PROJ: &str = "head.out_proj";
+pub use fewdims_schema::run::{
+    HEAD_DENSE as DENSE, HEAD_DIMS_MASK as DIMS_MASK, HEAD_OUT_PROJ as OUT_PROJ,
+};
 
 /// How to build a head.
 #[derive(Clone, Debug)]
@@ -160,3 +159,14 @@ fn flat<const D: usize>(t: Tensor<D>) -> (Vec<usize>, Vec<f32>) {
 fn rename(name: &str, prefix: &str) -> String {
     format!("{prefix}{}", name.strip_prefix("head").unwrap_or(name))
 }
+
+/// Runs the encoder up to `readout.layer` and the head. input [B, S] → [B, C].
+pub fn forward(
+    encoder: &BertModel,
+    head: &ClassifierHead,
+    readout: Readout,
+    input: BertInput,
+) -> Tensor<2> {
+    head.forward(fewdims_bert::readout_vector(encoder, readout, input))
+}
+

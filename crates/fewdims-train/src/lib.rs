@@ -4,21 +4,21 @@
 
 pub mod batches;
 pub mod checkpoint;
-pub mod config;
+pub mod clip;
 pub mod cross;
 pub mod eval;
-pub mod extract;
+pub mod finetune;
+pub mod finetune_config;
+pub mod freeze;
 pub mod head;
-pub mod model;
 pub mod progress;
-pub mod run;
 pub mod train;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{FinetuneConfig, Hyper, ReadoutSpec};
+pub use finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
 pub use cross::{CrossConfig, CrossSummary, cross_finetune};
-pub use run::{RunSummary, finetune};
+pub use finetune::{RunSummary, finetune};
 
 /// Errors of a finetune or cross-finetune.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,12 @@ pub enum TrainError {
     Invalid(String),
     #[error(transparent)]
     Data(#[from] fewdims_data::DataError),
+    #[error(transparent)]
+    Table(#[from] fewdims_tables::TableError),
+    #[error(transparent)]
+    Tensors(#[from] fewdims_schema::tensors::TensorFileError),
+    #[error(transparent)]
+    RunFile(#[from] fewdims_schema::run::RunFileError),
     #[error(transparent)]
     Bert(#[from] fewdims_bert::BertError),
     #[error(transparent)]

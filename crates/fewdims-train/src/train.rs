@@ -13,20 +13,15 @@ use fewdims_data::TokenSplit;
 use crate::TrainError;
 use crate::batches::train_batches;
 use crate::checkpoint::{Checkpoint, EpochState};
-use crate::config::FinetuneConfig;
+use crate::finetune_config::FinetuneConfig;
 use crate::eval::{BatchTargets, batch_targets, predict, score, target};
 use crate::head::ClassifierHead;
-use crate::model::{Readout, clip_global_norm, forward};
+use crate::clip::clip_global_norm;
+use crate::head::forward;
+use fewdims_bert::Readout;
 use crate::progress::Progress;
 
-/// One row of `metrics.parquet`.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct MetricRow {
-    pub epoch: usize,
-    pub split: String,
-    pub metric: String,
-    pub value: f64,
-}
+pub use fewdims_schema::run::MetricRow;
 
 /// What the loop hands back to the run writer.
 pub struct Trained {

@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use fewdims_backend::DeviceArgs;
-use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, Token};
 use fewdims_train::cross::{
-    CrossStep, EarlierHeads, RetrainSettings, RunInfo, StepOverrides, TaskSplits,
+    EarlierHeads, HyperOverrides, RetrainSettings, RunInfo, StepOverrides, TaskSplits, steps_in,
 };
 use fewdims_train::{CrossConfig, cross_finetune};
 
@@ -35,43 +34,10 @@ struct Args {
     /// Score dev only, even where a labelled test split exists (unlabelled ones are never scored).
     #[arg(long)]
     no_test: bool,
-    /// Hidden layer read by the later tasks' heads [default: the starting run's].
-    #[arg(long, allow_hyphen_values = true)]
-    layer: Option<Layer>,
-    /// Token read by the later heads [default: the starting run's].
-    #[arg(long)]
-    token: Option<Token>,
-    /// Dims read by the later heads [default: the starting run's].
-    #[arg(long)]
-    dims: Option<Dims>,
-    /// Head of the later tasks [default: the starting run's].
-    #[arg(long)]
-    head: Option<Head>,
-    /// Freezing while training the later tasks [default: the starting run's].
-    #[arg(long)]
-    freeze: Option<Freeze>,
-    /// [default: the starting run's, as every hyperparameter below]
-    #[arg(long)]
-    epochs: Option<usize>,
-    #[arg(long)]
-    batch_size: Option<usize>,
-    #[arg(long)]
-    eval_batch_size: Option<usize>,
-    #[arg(long)]
-    lr: Option<f64>,
-    #[arg(long)]
-    head_lr: Option<f64>,
-    #[arg(long)]
-    weight_decay: Option<f64>,
-    #[arg(long)]
-    warmup_ratio: Option<f64>,
-    /// 0 turns clipping off.
-    #[arg(long)]
-    max_grad_norm: Option<f64>,
-    #[arg(long)]
-    head_dropout: Option<f64>,
-    #[arg(long)]
-    seed: Option<u64>,
+    #[command(flatten)]
+    step: StepOverrides,
+    #[command(flatten)]
+    hyper: HyperOverrides,
     /// Train each later task on a seeded subsample of this many rows.
     #[arg(long)]
     max_train: Option<usize>,
@@ -97,64 +63,19 @@ struct Args {
 fn main() -> Result<()> {
     let a = Args::parse();
     let start = RunInfo::read(&a.from).context("the starting run (--from)")?;
-    let overrides = StepOverrides {
-        layer: a.layer,
-        token: a.token,
-        dims: a.dims,
-        head: a.head,
-        freeze: a.freeze,
-    };
-    let mut steps = Vec::new();
-    for task in &a.tasks {
-        let dir = a.task_dir.join(task);
-        if !dir.is_dir() {
-            bail!("--tasks {task}: no token folder {}", dir.display());
-        }
-        let mut splits = TaskSplits::in_dir(&dir);
-        if a.no_test {
-            splits.test = None;
-        }
-        steps.push(CrossStep {
-            splits,
-            overrides: overrides.clone(),
-        });
-    }
-    let mut hyper = start.hyper.clone();
-    macro_rules! set {
-        ($($f:ident),*) => { $(if let Some(v) = a.$f { hyper.$f = v; })* };
-    }
-    set!(
-        epochs,
-        batch_size,
-        eval_batch_size,
-        lr,
-        weight_decay,
-        warmup_ratio,
-        seed
-    );
-    if a.head_lr.is_some() {
-        hyper.head_lr = a.head_lr;
-    }
-    if a.head_dropout.is_some() {
-        hyper.head_dropout = a.head_dropout;
-    }
-    if let Some(m) = a.max_grad_norm {
-        hyper.max_grad_norm = (m > 0.0).then_some(m);
-    }
+    let steps = steps_in(&a.task_dir, &a.tasks, &a.step, a.no_test)?;
     let mut config = CrossConfig::new(a.from, steps, a.out);
-    config.from_splits = a.from_splits.as_deref().map(|d| {
-        let mut s = TaskSplits::in_dir(d);
-        if a.no_test {
-            s.test = None;
-        }
-        s
-    });
-    if a.no_test && config.from_splits.is_none() {
-        let mut s = start.splits.clone();
-        s.test = None;
-        config.from_splits = Some(s);
-    }
-    config.hyper = hyper;
+    // --no-test drops the first task's test split too (its own folder, or its run.json's).
+    let from_splits = a.from_splits.as_deref().map(TaskSplits::in_dir);
+    config.from_splits = match (from_splits, a.no_test) {
+        (Some(s), false) => Some(s),
+        (s, true) => Some(TaskSplits {
+            test: None,
+            ..s.unwrap_or_else(|| start.splits.clone())
+        }),
+        (None, false) => None,
+    };
+    config.hyper = a.hyper.apply(&start.hyper);
     config.max_train = a.max_train;
     config.earlier_heads = a.earlier_heads;
     config.retrain = RetrainSettings {

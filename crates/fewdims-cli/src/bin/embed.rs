@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::tensor::Tensor;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use fewdims_backend::DeviceArgs;
-use fewdims_bert::{BertInput, load_model_dir};
+use fewdims_bert::{BertConfig, BertInput, load_model_dir};
 
 #[derive(Parser, Debug)]
 #[command(about = "Embed sentences with a BERT model dir and print their cosine similarities")]
@@ -17,13 +17,29 @@ struct Args {
     model: PathBuf,
     #[command(flatten)]
     device: DeviceArgs,
+    /// Prints one value of the model's config.json and exits, loading no weights (for make).
+    #[arg(long, value_enum)]
+    print: Option<ConfigValue>,
     /// Sentences to embed.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "print")]
     sentences: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ConfigValue {
+    /// num_hidden_layers: the hidden states are layers 0..=N.
+    NumLayers,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(value) = args.print {
+        let config = BertConfig::from_file(args.model.join("config.json"))?;
+        match value {
+            ConfigValue::NumLayers => println!("{}", config.num_hidden_layers),
+        }
+        return Ok(());
+    }
     let selected = args.device.select()?;
     let tokenizer_path = args.model.join("tokenizer.json");
     let mut tokenizer = tokenizers::Tokenizer::from_file(&tokenizer_path)

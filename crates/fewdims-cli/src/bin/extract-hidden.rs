@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use fewdims_backend::DeviceArgs;
-use fewdims_schema::vocab::Token;
-use fewdims_train::extract::{ExtractConfig, extract};
+use fewdims_schema::vocab::ReadoutKind;
+use fewdims_extract::{ExtractConfig, extract};
 
 #[derive(Parser, Debug)]
 #[command(about = "Extract every layer's readout vectors of a model on a token parquet")]
@@ -21,9 +21,10 @@ struct Args {
     /// The file to write, e.g. hidden/pretrained/movie/train.safetensors.
     #[arg(long)]
     out: PathBuf,
-    /// Comma-separated readouts among cls, max-norm, mean, pos:N, pooler (pooler: last layer only).
-    #[arg(long, value_delimiter = ',', default_value = "cls,max-norm,mean,pos:1")]
-    readouts: Vec<Token>,
+    /// Comma-separated readouts.
+    #[arg(long, value_delimiter = ',', default_value = "cls,max-norm,mean,pos:1",
+          long_help = format!("Comma-separated readouts: {}", ReadoutKind::help()))]
+    readouts: Vec<ReadoutKind>,
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
     /// Also write the full per-token states (`tokens`, `offsets`) for small splits.

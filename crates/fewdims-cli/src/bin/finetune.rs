@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use fewdims_backend::DeviceArgs;
-use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, Token};
+use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, ReadoutKind};
+use fewdims_schema::run::RunConfig;
 use fewdims_train::{FinetuneConfig, Hyper, ReadoutSpec, finetune};
 
 #[derive(Parser, Debug)]
@@ -30,9 +31,9 @@ struct Args {
     /// Hidden layer read by the head: 0..L, negatives from the top.
     #[arg(long, default_value = "-1", allow_hyphen_values = true)]
     layer: Layer,
-    /// cls, max-norm, mean, pos:N or pooler.
-    #[arg(long, default_value = "cls")]
-    token: Token,
+    /// The token vector read by the head.
+    #[arg(long, default_value = "cls", long_help = ReadoutKind::help())]
+    token: ReadoutKind,
     /// all, list:I,J, first:K or random:K[:SEED]; other dims are zeroed before the head.
     #[arg(long, default_value = "all")]
     dims: Dims,
@@ -85,53 +86,40 @@ struct Args {
 fn main() -> Result<()> {
     let a = Args::parse();
     let config = FinetuneConfig {
-        model: a.model,
-        train: a.train,
-        dev: a.dev,
-        test: a.test,
-        out: a.out,
-        readout: ReadoutSpec {
-            layer: a.layer,
-            token: a.token,
-            dims: a.dims,
-        },
-        head: a.head,
-        freeze: a.freeze,
-        hyper: Hyper {
-            epochs: a.epochs,
-            batch_size: a.batch_size,
-            eval_batch_size: a.eval_batch_size,
-            lr: a.lr,
-            head_lr: a.head_lr,
-            weight_decay: a.weight_decay,
-            warmup_ratio: a.warmup_ratio,
-            max_grad_norm: (a.max_grad_norm > 0.0).then_some(a.max_grad_norm),
-            head_dropout: a.head_dropout,
-            seed: a.seed,
+        run: RunConfig {
+            model: a.model,
+            train: a.train,
+            dev: a.dev,
+            test: a.test,
+            out: a.out,
+            readout: ReadoutSpec {
+                layer: a.layer,
+                token: a.token,
+                dims: a.dims,
+            },
+            head: a.head,
+            freeze: a.freeze,
+            hyper: Hyper {
+                epochs: a.epochs,
+                batch_size: a.batch_size,
+                eval_batch_size: a.eval_batch_size,
+                lr: a.lr,
+                head_lr: a.head_lr,
+                weight_decay: a.weight_decay,
+                warmup_ratio: a.warmup_ratio,
+                max_grad_norm: (a.max_grad_norm > 0.0).then_some(a.max_grad_norm),
+                head_dropout: a.head_dropout,
+                seed: a.seed,
+            },
+            resume: a.resume,
+            max_train: a.max_train,
+            quiet: a.quiet,
+            stop_after: a.stop_after,
         },
         device: a.device,
-        resume: a.resume,
-        max_train: a.max_train,
-        quiet: a.quiet,
-        stop_after: a.stop_after,
     };
     let summary =
         finetune(&config).with_context(|| format!("finetune into {}", config.out.display()))?;
-    let metrics: Vec<String> = summary
-        .final_metrics
-        .iter()
-        .map(|r| format!("{} {} {:.4}", r.split, r.metric, r.value))
-        .collect();
-    println!(
-        "{}: task {}, best epoch {}, {} | {:.0} s, {:.1} train ex/s on {} {}",
-        summary.out.display(),
-        summary.task,
-        summary.best_epoch,
-        metrics.join(", "),
-        summary.train_seconds,
-        summary.examples_per_second,
-        summary.backend,
-        summary.device
-    );
+    println!("{summary}");
     Ok(())
 }

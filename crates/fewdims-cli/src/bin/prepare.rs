@@ -1,7 +1,7 @@
 //! `prepare`: a task's raw source -> `<out>/<task>/<split>.parquet` (see `fewdims_data::prepare`).
 
 use anyhow::{Context, Result, bail};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 
 /// Writes the train/dev/test parquet files of one task, with its registry entry as metadata.
@@ -19,13 +19,30 @@ struct Args {
     /// Output root; files go to `<out>/<task>/<split>.parquet`.
     #[arg(long, default_value = "data/tasks")]
     out: PathBuf,
-    /// Lists the registry (task, kind, labels, metrics) and exits.
+    /// Lists the registry and exits.
     #[arg(long)]
     list: bool,
+    /// The format of --list: `text` (task, kind, labels, metrics) or `make` (the makefile fragment
+    /// the Makefile includes: task lists, splits, source files, GLUE folder names).
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Make,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.list && args.format == ListFormat::Make {
+        print!("{}", fewdims_data::registry::make_fragment());
+        // Every readout kind (pos:N as pos:1), the default of EXTRACT_READOUTS.
+        let kinds = fewdims_schema::readout_kind::READOUT_KINDS.map(|k| k.name.replace('N', "1"));
+        println!("ALL_READOUTS := {}", kinds.join(","));
+        return Ok(());
+    }
     if args.list {
         for t in fewdims_data::tasks() {
             let labels = if t.label_names.is_empty() {

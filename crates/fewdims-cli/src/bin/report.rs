@@ -42,10 +42,29 @@ struct Args {
     /// Also print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Only print one line per given run.json (best epoch, dev and test scores) and exit.
+    #[arg(long, num_args = 1..)]
+    summary: Vec<PathBuf>,
+    /// Only print the claims section of an existing REPORT.md and exit.
+    #[arg(long)]
+    claims_of: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if !args.summary.is_empty() {
+        for path in &args.summary {
+            println!("{}", fewdims_report::run_groups::summary_line(path)?);
+        }
+        return Ok(());
+    }
+    if let Some(md) = &args.claims_of {
+        let text = std::fs::read_to_string(md).with_context(|| format!("reading {}", md.display()))?;
+        let section = fewdims_report::claims_section(&text)
+            .with_context(|| format!("{}: no claims section", md.display()))?;
+        print!("{section}");
+        return Ok(());
+    }
     let mut cfg = ReportConfig::new(&args.runs, &args.probes, &args.out);
     if let Some(t) = args.title {
         cfg.title = t;

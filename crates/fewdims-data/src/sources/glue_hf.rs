@@ -5,7 +5,7 @@ use super::Loaded;
 use super::glue::{GlueRead, check_split_labels, missing_columns, tasks_with_label_names, to_idx};
 use crate::error::{DataError, Result};
 use crate::pq::read_table;
-use crate::registry::{GlueSpec, Kind, TaskSpec};
+use crate::registry::{GlueSpec, TaskKind, TaskSpec};
 use crate::taskfile::{Item, Label};
 use crate::text::{sha256_file, sha256_hex};
 use std::path::{Path, PathBuf};
@@ -65,12 +65,12 @@ fn read_file(spec: &TaskSpec, path: &Path, items: &mut Vec<Item>) -> Result<()> 
         None => None,
     };
     let labels: Vec<Option<Label>> = match spec.kind {
-        Kind::Classification => table
+        TaskKind::Classification => table
             .ints(path, "label")?
             .into_iter()
             .map(|v| v.map(Label::Class))
             .collect(),
-        Kind::Regression => table
+        TaskKind::Regression => table
             .floats(path, "label")?
             .into_iter()
             .map(|v| v.map(|s| Label::Score(s as f32)))

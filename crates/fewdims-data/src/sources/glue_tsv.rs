@@ -5,7 +5,7 @@
 use super::Loaded;
 use super::glue::{GlueRead, check_split_labels, missing_columns, tasks_with_columns};
 use crate::error::{DataError, Result};
-use crate::registry::{GlueSpec, Kind, TaskSpec};
+use crate::registry::{GlueSpec, TaskKind, TaskSpec};
 use crate::taskfile::{Item, Label};
 use crate::text::{read_bytes, sha256_hex, strict_utf8};
 use fewdims_schema::task::UNLABELLED;
@@ -74,7 +74,7 @@ pub fn read(spec: &TaskSpec, g: &GlueSpec, path: &Path, split: &str) -> Result<G
         let at = format!("line {line_no}");
         let label = match cols.label {
             Some(p) => parse_label(spec, g, path, &at, &cols.label_name, fields[p])?,
-            None if spec.kind == Kind::Regression => Label::Score(UNLABELLED as f32),
+            None if spec.kind == TaskKind::Regression => Label::Score(UNLABELLED as f32),
             None => Label::Class(UNLABELLED),
         };
         let idx = match cols.idx {
@@ -184,11 +184,11 @@ fn parse_label(
     let raw = raw.trim();
     let bad = |msg: String| DataError::cell(path, at, column, msg);
     match spec.kind {
-        Kind::Regression => raw
+        TaskKind::Regression => raw
             .parse::<f32>()
             .map(Label::Score)
             .map_err(|_| bad(format!("`{raw}` is not a number"))),
-        Kind::Classification if g.tsv_label_names => spec
+        TaskKind::Classification if g.tsv_label_names => spec
             .label_names
             .iter()
             .position(|n| *n == raw)
@@ -199,7 +199,7 @@ fn parse_label(
                     spec.label_names.join(", ")
                 ))
             }),
-        Kind::Classification => raw.parse::<i64>().map(Label::Class).map_err(|_| {
+        TaskKind::Classification => raw.parse::<i64>().map(Label::Class).map_err(|_| {
             bad(format!(
                 "`{raw}` is not an integer class label (0..{})",
                 spec.label_names.len() - 1

@@ -21,7 +21,7 @@ pub(super) fn cross_claim(inp: &Inputs, th: &Thresholds) -> Claim {
             let Some(metric) = t.metric_of(task, inp.main_metric(task)) else {
                 continue;
             };
-            let cell = |step: i64, mode: &str| t.stat(step, task, mode, split, &metric);
+            let cell = |step: u32, mode: &str| t.stat(step, task, mode, split, &metric);
             let (Some(before), Some(after)) = (cell(*s, "head"), cell(last, "head")) else {
                 continue;
             };

@@ -2,7 +2,7 @@
 
 use super::{Claim, EPS, Thresholds, Verdict, combine, gap_verdict};
 use crate::Inputs;
-use crate::runs::{RunGroup, Sweep, TaskRuns};
+use crate::run_groups::{RunGroup, Sweep, TaskRuns};
 use crate::stats::{Stat, num, pts};
 
 fn show(s: &Stat) -> String {

@@ -34,7 +34,7 @@ pub fn write_cka(doc: &mut Doc, inp: &Inputs) -> Result<(), ReportError> {
             t.split
         ));
         let readouts = t.readouts();
-        let mut layers: Vec<i64> = t.rows.iter().map(|r| r.layer).collect();
+        let mut layers: Vec<i32> = t.rows.iter().map(|r| r.layer).collect();
         layers.sort_unstable();
         layers.dedup();
         let rows: Vec<Vec<String>> = layers

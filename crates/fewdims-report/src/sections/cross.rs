@@ -80,7 +80,7 @@ pub fn write_cross(doc: &mut Doc, inp: &Inputs) -> Result<(), ReportError> {
                 r.step.to_string(),
                 r.trained_task.clone(),
                 r.eval_task.clone(),
-                r.mode.clone(),
+                r.mode.as_str().to_string(),
                 r.split.clone(),
                 r.metric.clone(),
                 csv_num(Some(r.value)),

@@ -3,7 +3,7 @@
 use crate::doc::{Doc, file_safe};
 use crate::plot::{Bar, Series, XAxis, bar_chart, line_chart};
 use crate::probes::ProbeTable;
-use crate::runs::{RunGroup, Sweep, TaskRuns};
+use crate::run_groups::{RunGroup, Sweep, TaskRuns};
 use crate::stats::{csv_num, show_opt};
 use crate::{Inputs, ReportError};
 use fewdims_schema::probe::Method;

@@ -12,7 +12,7 @@ use safetensors::Dtype;
 use safetensors::tensor::{Metadata, TensorInfo};
 
 use super::{
-    HiddenError, HiddenMeta, HiddenStates, Kind, Labels, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS,
+    HiddenError, HiddenMeta, HiddenStates, TaskKind, Labels, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS,
     TENSOR_TOKENS, TokenStates, readout_layers,
 };
 
@@ -128,7 +128,7 @@ impl HiddenReader {
             }
         };
         self.expect(TENSOR_IDX, Dtype::U32, &[n])?;
-        let label_dtype = if self.meta.kind == Kind::Classification {
+        let label_dtype = if self.meta.kind == TaskKind::Classification {
             Dtype::I64
         } else {
             Dtype::F32
@@ -227,7 +227,7 @@ impl HiddenReader {
 
     /// Labels; class labels are checked against `label_names` (-1 = unlabelled is allowed).
     pub fn labels(&self) -> Result<Labels, HiddenError> {
-        if self.meta.kind == Kind::Regression {
+        if self.meta.kind == TaskKind::Regression {
             return Ok(Labels::Scores(self.read_f32(TENSOR_LABEL)?));
         }
         let mut v = Vec::with_capacity(self.n);

@@ -6,7 +6,7 @@ fn tmpdir(tag: &str) -> PathBuf {
     d
 }
 
-fn meta(kind: Kind) -> HiddenMeta {
+fn meta(kind: TaskKind) -> HiddenMeta {
     HiddenMeta {
         model: "tiny".into(),
         task: "movie".into(),
@@ -15,12 +15,12 @@ fn meta(kind: Kind) -> HiddenMeta {
         num_layers: 2,
         hidden_size: 4,
         kind,
-        metrics: if kind == Kind::Classification {
+        metrics: if kind == TaskKind::Classification {
             vec!["accuracy".into()]
         } else {
             vec!["pearson".into()]
         },
-        label_names: if kind == Kind::Classification {
+        label_names: if kind == TaskKind::Classification {
             vec!["neg".into(), "pos".into()]
         } else {
             vec![]
@@ -31,7 +31,7 @@ fn meta(kind: Kind) -> HiddenMeta {
 }
 
 fn states(n: usize, tokens: bool) -> HiddenStates {
-    let m = meta(Kind::Classification);
+    let m = meta(TaskKind::Classification);
     let cls: Vec<f32> = (0..n * 3 * 4).map(|i| i as f32 * 0.5).collect();
     let pooler: Vec<f32> = (0..n * 4).map(|i| -(i as f32)).collect();
     let tokens = tokens.then(|| {
@@ -185,10 +185,10 @@ fn rows_written_in_any_order_match_one_shot_and_are_checked() {
 fn unfinished_writer_leaves_nothing() {
     let dir = tmpdir("drop");
     let path = dir.join("x.safetensors");
-    let w = HiddenWriter::create(&path, meta(Kind::Regression), 3, None).unwrap();
+    let w = HiddenWriter::create(&path, meta(TaskKind::Regression), 3, None).unwrap();
     drop(w);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-    let w = HiddenWriter::create(&path, meta(Kind::Regression), 3, None).unwrap();
+    let w = HiddenWriter::create(&path, meta(TaskKind::Regression), 3, None).unwrap();
     let err = w.finish().unwrap_err().to_string();
     assert!(err.contains("0 rows written, 3 declared"), "{err}");
     assert!(!path.exists());
@@ -201,7 +201,7 @@ fn rejects_bad_files_with_clear_errors() {
     let path = dir.join("bad.safetensors");
     // Wrong label dtype: regression metadata over an I64 label.
     let mut s = states(2, false);
-    s.meta.kind = Kind::Regression;
+    s.meta.kind = TaskKind::Regression;
     s.meta.metrics = vec!["pearson".into()];
     let err = s.write(&path).unwrap_err().to_string();
     assert!(err.contains("label type does not match"), "{err}");

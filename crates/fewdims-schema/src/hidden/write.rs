@@ -10,7 +10,7 @@ use safetensors::Dtype;
 use safetensors::tensor::{Metadata, TensorInfo};
 
 use super::{
-    HiddenError, HiddenMeta, Kind, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS, TENSOR_TOKENS,
+    HiddenError, HiddenMeta, TaskKind, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS, TENSOR_TOKENS,
     readout_layers,
 };
 
@@ -74,12 +74,12 @@ fn tensor_infos(meta: &HiddenMeta, n: usize, tokens: Option<usize>) -> Vec<(Stri
         .iter()
         .map(|r| (r.clone(), Dtype::F32, vec![n, readout_layers(r, l), h], 4))
         .collect();
-    let label_dtype = if meta.kind == Kind::Classification {
+    let label_dtype = if meta.kind == TaskKind::Classification {
         Dtype::I64
     } else {
         Dtype::F32
     };
-    let label_size = if meta.kind == Kind::Classification {
+    let label_size = if meta.kind == TaskKind::Classification {
         8
     } else {
         4
@@ -312,10 +312,10 @@ impl HiddenWriter {
             )?;
         }
         match (batch.labels, self.meta.kind) {
-            (LabelSlice::Classes(v), Kind::Classification) => {
+            (LabelSlice::Classes(v), TaskKind::Classification) => {
                 self.write_runs(self.starts[nr], 8, rows, &to_bytes(v, i64::to_le_bytes))?
             }
-            (LabelSlice::Scores(v), Kind::Regression) => {
+            (LabelSlice::Scores(v), TaskKind::Regression) => {
                 self.write_runs(self.starts[nr], 4, rows, &to_bytes(v, f32::to_le_bytes))?
             }
             _ => {

@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 
 use fewdims_bert::{BertConfig, TensorMap};
 use fewdims_data::{TokenSplit, read_token_split};
-use fewdims_schema::run::{CONFIG_FILE, HEAD_PREFIX, RUN_FILE};
+use fewdims_schema::run::{CONFIG_FILE, HEAD_PREFIX, RUN_FILE, RunFile};
 use fewdims_schema::vocab::{Freeze, Head};
-use serde_json::Value;
 
 use super::{CrossConfig, step_dir};
 use crate::TrainError;
-use crate::config::{FinetuneConfig, Hyper, ReadoutSpec};
-use crate::run::{subsample, validate};
+use crate::finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
+use crate::finetune::{subsample, validate};
 use crate::train::MetricRow;
 
 /// The token parquets of one task.
@@ -61,67 +60,25 @@ fn bad(msg: impl Into<String>) -> TrainError {
 impl RunInfo {
     /// Reads `<dir>/run.json`; refuses a dir that is not a finished run.
     pub fn read(dir: &Path) -> Result<Self, TrainError> {
-        let path = dir.join(RUN_FILE);
-        if !path.is_file() {
-            return Err(bad(format!(
-                "{}: not a finished run (no {RUN_FILE}); finetune it first",
-                dir.display()
-            )));
-        }
-        let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
-        let json: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| bad(format!("{}: not JSON: {e}", path.display())))?;
-        let field = |ptr: &str| -> Result<&Value, TrainError> {
-            json.pointer(ptr)
-                .filter(|v| !v.is_null())
-                .ok_or_else(|| bad(format!("{}: no `{ptr}`", path.display())))
-        };
-        let text = |ptr: &str| -> Result<String, TrainError> {
-            field(ptr)?
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| bad(format!("{}: `{ptr}` is not a string", path.display())))
-        };
-        fn parsed<T: std::str::FromStr>(path: &Path, ptr: &str, s: String) -> Result<T, TrainError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            s.parse()
-                .map_err(|e| bad(format!("{}: `{ptr}`: {e}", path.display())))
-        }
-        let from_value = |ptr: &str| -> Result<Value, TrainError> { Ok(field(ptr)?.clone()) };
-        let de = |ptr: &str, e: serde_json::Error| bad(format!("{}: `{ptr}`: {e}", path.display()));
-        let readout = ReadoutSpec {
-            layer: parsed(&path, "layer", text("/config/readout/layer")?)?,
-            token: parsed(&path, "token", text("/config/readout/token")?)?,
-            dims: parsed(&path, "dims", text("/config/readout/dims")?)?,
-        };
-        let opt_path = |ptr: &str| json.pointer(ptr).and_then(Value::as_str).map(PathBuf::from);
+        let run = RunFile::read(dir)?;
+        let c = run.config;
         Ok(Self {
             dir: dir.to_path_buf(),
-            task: text("/task")?,
-            metrics: serde_json::from_value(from_value("/metrics")?)
-                .map_err(|e| de("/metrics", e))?,
-            readout,
-            head: parsed(&path, "head", text("/config/head")?)?,
-            freeze: parsed(&path, "freeze", text("/config/freeze")?)?,
-            hyper: serde_json::from_value(from_value("/config/hyper")?)
-                .map_err(|e| de("/config/hyper", e))?,
-            layer_index: serde_json::from_value(from_value("/layer_index")?)
-                .map_err(|e| de("/layer_index", e))?,
-            dims: serde_json::from_value(from_value("/dims_resolved")?)
-                .map_err(|e| de("/dims_resolved", e))?,
+            task: run.task,
+            metrics: run.metrics,
+            readout: c.readout,
+            head: c.head,
+            freeze: c.freeze,
+            hyper: c.hyper,
+            layer_index: run.layer_index,
+            dims: run.dims_resolved,
             splits: TaskSplits {
-                train: PathBuf::from(text("/config/train")?),
-                dev: PathBuf::from(text("/config/dev")?),
-                test: opt_path("/config/test"),
+                train: c.train,
+                dev: c.dev,
+                test: c.test,
             },
-            max_train: json
-                .pointer("/config/max_train")
-                .and_then(Value::as_u64)
-                .map(|n| n as usize),
-            final_metrics: serde_json::from_value(from_value("/final")?)
-                .map_err(|e| de("/final", e))?,
+            max_train: c.max_train,
+            final_metrics: run.final_metrics,
         })
     }
 }
@@ -345,34 +302,19 @@ pub fn plan(config: &CrossConfig) -> Result<Plan, TrainError> {
     })
 }
 
-/// The run's `config` as compared for reuse (what changes the result).
-fn comparable(mut config: Value) -> Value {
-    if let Some(map) = config.as_object_mut() {
-        for key in ["quiet", "resume", "stop_after"] {
-            map.remove(key);
-        }
-    }
-    config
-}
-
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// True when `fc.out` is a finished run of exactly `fc`, newer than the run it started from.
 pub fn finished_step_matches(fc: &FinetuneConfig) -> bool {
-    let run = fc.out.join(RUN_FILE);
-    let Some(json) = std::fs::read(&run)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-    else {
+    let Ok(have) = RunFile::read(&fc.out) else {
         return false;
     };
-    let want = comparable(serde_json::to_value(fc).expect("config serializes"));
-    let have = comparable(json.get("config").cloned().unwrap_or(Value::Null));
+    let run = fc.out.join(RUN_FILE);
     let newer = match (modified(&run), modified(&fc.model.join(RUN_FILE))) {
         (Some(a), Some(b)) => a >= b,
         _ => false,
     };
-    want == have && newer
+    fc.run.same_result(&have.config) && newer
 }

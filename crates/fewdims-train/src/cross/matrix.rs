@@ -1,17 +1,10 @@
 //! The outputs of a cross-finetune: `cross.parquet` (the long-format matrix), `cross.json`
 //! (settings and steps) and the task x step table printed at the end.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow::array::{Float64Array, RecordBatch, StringArray, UInt32Array};
-use arrow::datatypes::{DataType, Field, Schema};
 use fewdims_backend::Selected;
 use fewdims_schema::cross::{self as schema, Mode};
-use parquet::arrow::ArrowWriter;
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use serde_json::{Value, json};
 
 use super::inputs::Plan;
@@ -19,17 +12,7 @@ use super::score::PROBE_GRID;
 use super::{CrossConfig, CrossSummary};
 use crate::TrainError;
 
-/// One row of `cross.parquet`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CrossRow {
-    pub step: usize,
-    pub trained_task: String,
-    pub eval_task: String,
-    pub mode: Mode,
-    pub split: String,
-    pub metric: String,
-    pub value: f64,
-}
+pub use fewdims_tables::cross::CrossRow;
 
 /// The settings object (`cross.json`'s `settings`, the parquet's [`schema::META_SETTINGS`]).
 pub fn settings_json(config: &CrossConfig, selected: &Selected) -> Value {
@@ -80,7 +63,7 @@ pub fn write_json(
         "settings": settings,
         "steps": steps,
         "rows": summary.rows.len(),
-        "git_revision": crate::run::git_revision(),
+        "git_revision": crate::finetune::git_revision(),
     });
     let path = config.out.join(schema::CROSS_FILE);
     let bytes = serde_json::to_vec_pretty(&doc).expect("json");
@@ -97,58 +80,14 @@ pub fn write_parquet(
         (schema::META_TASKS.to_string(), summary.tasks.join(",")),
         (schema::META_SETTINGS.to_string(), settings.to_string()),
     ];
-    let utf8 = |name| Field::new(name, DataType::Utf8, false);
-    let fields = vec![
-        Field::new(schema::COL_STEP, DataType::UInt32, false),
-        utf8(schema::COL_TRAINED_TASK),
-        utf8(schema::COL_EVAL_TASK),
-        utf8(schema::COL_MODE),
-        utf8(schema::COL_SPLIT),
-        utf8(schema::COL_METRIC),
-        Field::new(schema::COL_VALUE, DataType::Float64, false),
-    ];
-    let arrow_schema = Arc::new(Schema::new_with_metadata(
-        fields,
-        meta.iter().cloned().collect::<HashMap<_, _>>(),
-    ));
-    let rows = &summary.rows;
-    let strings = |f: fn(&CrossRow) -> &str| {
-        Arc::new(StringArray::from_iter_values(rows.iter().map(f))) as arrow::array::ArrayRef
-    };
-    let batch = RecordBatch::try_new(
-        arrow_schema.clone(),
-        vec![
-            Arc::new(UInt32Array::from_iter_values(
-                rows.iter().map(|r| r.step as u32),
-            )),
-            strings(|r| r.trained_task.as_str()),
-            strings(|r| r.eval_task.as_str()),
-            strings(|r| r.mode.as_str()),
-            strings(|r| r.split.as_str()),
-            strings(|r| r.metric.as_str()),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value))),
-        ],
-    )
-    .map_err(|e| TrainError::Invalid(e.to_string()))?;
-    let props = WriterProperties::builder()
-        .set_key_value_metadata(Some(
-            meta.into_iter().map(|(k, v)| KeyValue::new(k, v)).collect(),
-        ))
-        .build();
-    let pq =
-        |e: parquet::errors::ParquetError| TrainError::Invalid(format!("{}: {e}", path.display()));
-    let file = fewdims_schema::AtomicFile::create(path).map_err(|e| TrainError::io(path, e))?;
-    let mut writer = ArrowWriter::try_new(file, arrow_schema, Some(props)).map_err(pq)?;
-    writer.write(&batch).map_err(pq)?;
-    let file = writer.into_inner().map_err(pq)?;
-    file.commit().map_err(|e| TrainError::io(path, e))
+    Ok(fewdims_tables::cross::write(path, &summary.rows, &meta)?)
 }
 
 /// The value shown for a task in a mode after a step: its first metric, test (dev without test).
 fn headline<'r>(rows: &'r [CrossRow], step: usize, task: &str, mode: Mode) -> Option<&'r CrossRow> {
     let of = |split: &str| {
         rows.iter()
-            .find(|r| r.step == step && r.eval_task == task && r.mode == mode && r.split == split)
+            .find(|r| r.step as usize == step && r.eval_task == task && r.mode == mode && r.split == split)
     };
     of("test").or_else(|| of("dev"))
 }

@@ -6,9 +6,11 @@
 //! - [`inputs`]: the starting run and the later tasks, all validated before any work.
 //! - [`score`]: readout vectors of the current encoder, the head / retrained / probe scores.
 //! - [`matrix`]: `cross.parquet`, `cross.json` and the printed task x step table.
+//! - [`overrides`]: the later steps' settings where they differ from the starting run's.
 
 pub mod inputs;
 pub mod matrix;
+pub mod overrides;
 pub mod score;
 
 use std::path::{Path, PathBuf};
@@ -18,12 +20,12 @@ use std::time::Instant;
 use fewdims_backend::DeviceArgs;
 use fewdims_bert::load_model_dir;
 use fewdims_schema::cross::{self as schema, Mode};
-use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, Token};
 
-use crate::config::Hyper;
+use crate::finetune_config::Hyper;
 use crate::{TrainError, finetune};
 
 pub use inputs::{RunInfo, TaskSplits};
+pub use overrides::{HyperOverrides, StepOverrides, steps_in};
 pub use matrix::CrossRow;
 pub use score::RetrainSettings;
 
@@ -57,16 +59,6 @@ impl std::fmt::Display for EarlierHeads {
             Self::Retrain => "retrain",
         })
     }
-}
-
-/// Settings of one later step that differ from the starting run's (`None` = the starting run's).
-#[derive(Clone, Debug, Default)]
-pub struct StepOverrides {
-    pub layer: Option<Layer>,
-    pub token: Option<Token>,
-    pub dims: Option<Dims>,
-    pub head: Option<Head>,
-    pub freeze: Option<Freeze>,
 }
 
 /// One later task: its splits and its readout/head/freeze settings.

@@ -8,7 +8,7 @@ use burn::nn::loss::{CrossEntropyLossConfig, MseLoss, Reduction};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use fewdims_bert::{BertInput, BertModel};
-use fewdims_data::{Kind, Label, TokenSplit};
+use fewdims_data::{TaskKind, Label, TokenSplit};
 use fewdims_probe::search::{Buffers, Prober, best};
 use fewdims_probe::{Metric, Problem, Settings};
 use fewdims_schema::cross::Mode;
@@ -20,10 +20,10 @@ use super::inputs::CrossTask;
 use super::matrix::CrossRow;
 use super::{CrossConfig, modes};
 use crate::TrainError;
-use crate::batches::{eval_batches, train_batches};
+use crate::batches::train_batches;
 use crate::eval::{BatchTargets, Predictions, batch_targets, score, target};
 use crate::head::ClassifierHead;
-use crate::model::{Readout, readout_vector};
+use fewdims_bert::{Readout, eval_in_batches, readout_vector, to_host};
 
 /// How an earlier task's head is re-trained (`--earlier-heads retrain`).
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -89,21 +89,10 @@ pub fn readout_matrix(
 ) -> Vectors {
     let device = encoder.embeddings.word_embeddings.weight.device();
     let h = encoder.embeddings.word_embeddings.weight.dims()[1];
-    let mut data = vec![0f32; split.len() * h];
-    for batch in eval_batches(&lengths(split), batch_size) {
-        let rows: Vec<(&[u32], &[u8])> = batch.iter().map(|&i| split.row(i)).collect();
-        let ids: Vec<&[u32]> = rows.iter().map(|r| r.0).collect();
-        let types: Vec<&[u8]> = rows.iter().map(|r| r.1).collect();
-        let input = BertInput::from_sequences(&ids, &types, pad_id, &device);
-        let v: Vec<f32> = readout_vector(encoder, readout, input)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec()
-            .expect("f32 readout");
-        for (&i, row) in batch.iter().zip(v.chunks_exact(h)) {
-            data[i * h..(i + 1) * h].copy_from_slice(row);
-        }
-    }
+    let data = eval_in_batches(&lengths(split), batch_size, h, |rows| {
+        let input = BertInput::from_rows(rows, |i| split.row(i), pad_id, &device);
+        to_host(readout_vector(encoder, readout, input))
+    });
     Vectors {
         n: split.len(),
         h,
@@ -119,31 +108,9 @@ fn head_predict(
     batch_size: usize,
     device: &Device,
 ) -> Predictions {
-    let regression = split.meta.kind == Kind::Regression;
-    let (mut classes, mut scores) = (vec![0u32; split.len()], vec![0f32; split.len()]);
-    for batch in eval_batches(&lengths(split), batch_size) {
-        let out = head.forward(vectors.gather(&batch, device));
-        if regression {
-            let v: Vec<f32> = out.into_data().try_to_vec().expect("f32 scores");
-            batch.iter().zip(v).for_each(|(&i, s)| scores[i] = s);
-        } else {
-            let best: Vec<i64> = out
-                .argmax(1)
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec()
-                .expect("int argmax");
-            batch
-                .iter()
-                .zip(best)
-                .for_each(|(&i, c)| classes[i] = c as u32);
-        }
-    }
-    if regression {
-        Predictions::Scores(scores)
-    } else {
-        Predictions::Classes(classes)
-    }
+    crate::eval::predictions(split, batch_size, |rows| {
+        head.forward(vectors.gather(rows, device))
+    })
 }
 
 /// Scores the tasks of a cross run after each step.
@@ -197,7 +164,7 @@ impl<'a> Scorer<'a> {
             let train = (modes.len() > 1).then(|| vectors(&t.train));
             let mut push = |mode: Mode, split: &str, scores: Vec<(String, f64)>| {
                 rows.extend(scores.into_iter().map(|(metric, value)| CrossRow {
-                    step,
+                    step: step as u32,
                     trained_task: trained.clone(),
                     eval_task: t.info.task.clone(),
                     mode,
@@ -309,7 +276,7 @@ impl<'a> Scorer<'a> {
 
 fn labels(split: &TokenSplit) -> Labels {
     match split.meta.kind {
-        Kind::Classification => Labels::Classes(
+        TaskKind::Classification => Labels::Classes(
             split
                 .labels
                 .iter()
@@ -319,7 +286,7 @@ fn labels(split: &TokenSplit) -> Labels {
                 })
                 .collect(),
         ),
-        Kind::Regression => Labels::Scores(
+        TaskKind::Regression => Labels::Scores(
             split
                 .labels
                 .iter()

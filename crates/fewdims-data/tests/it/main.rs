@@ -1,0 +1,7 @@
+//! The data crate's integration tests, in one binary (one link instead of one per file).
+
+mod bad_input;
+mod builtin;
+mod common;
+mod glue;
+mod tokenize;

@@ -1,0 +1,215 @@
+//! The `probe-dims` stage: probes per layer and readout of cached hidden states (full vector,
+//! single dims, all pairs, greedy forward selection, backward elimination), fit on train,
+//! selected on dev, reported on test; written to `probes/<id>/<task>.parquet`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use fewdims_schema::hidden::readout_layers;
+use fewdims_schema::probe::Method;
+use fewdims_schema::vocab::Layer;
+
+use crate::data::HiddenSet;
+use crate::search::{Progress, backward_start, best};
+use crate::probe_rows::{ProbeGroup, ProbeTableWriter, hidden_files, table_metadata};
+use crate::{ProbeError, ProbeResult, Prober, Settings};
+
+/// What to probe and how.
+#[derive(Clone, Debug)]
+pub struct ProbeDimsConfig {
+    pub train: PathBuf,
+    /// Used for selection.
+    pub dev: PathBuf,
+    /// Used for reporting.
+    pub test: Option<PathBuf>,
+    pub out: PathBuf,
+    /// Among full, single, pair, greedy, backward.
+    pub methods: Vec<Method>,
+    /// Readouts to probe; empty = every readout in the files.
+    pub readouts: Vec<String>,
+    /// Layers to probe; `None` = all.
+    pub layers: Option<Vec<Layer>>,
+    pub settings: Settings,
+    /// Greedy forward selection goes up to this many dims.
+    pub greedy_k: usize,
+    /// Backward elimination starts from this many dims.
+    pub backward_from: usize,
+}
+
+/// Callbacks for a progress bar: the total once, then each batch of probes done.
+pub trait ProbeProgress: Sync {
+    fn start(&self, total: u64);
+    fn inc(&self, n: u64);
+    fn message(&self, msg: String);
+}
+
+/// What a finished `probe-dims` did.
+#[derive(Clone, Debug)]
+pub struct ProbeDimsSummary {
+    /// `model task (source): metric dev/test of the dev-best probe [dims]`.
+    pub header: String,
+    /// One line per (readout, layer).
+    pub lines: Vec<String>,
+    pub probes: usize,
+    pub rows: usize,
+    pub seconds: f64,
+    pub out: PathBuf,
+}
+
+impl std::fmt::Display for ProbeDimsSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}", self.header)?;
+        for line in &self.lines {
+            writeln!(f, "{line}")?;
+        }
+        writeln!(
+            f,
+            "{} probes in {:.1} s ({:.1} us/probe, {} threads, {} kernels); {} rows -> {}",
+            self.probes,
+            self.seconds,
+            self.seconds * 1e6 / self.probes.max(1) as f64,
+            rayon::current_num_threads(),
+            crate::simd::level(),
+            self.rows,
+            self.out.display()
+        )
+    }
+}
+
+fn fmt_best(rs: &[ProbeResult]) -> String {
+    match best(rs) {
+        Some(r) => format!("{:.4}/{:.4} {:?}", r.dev[0], r.test[0], r.dims),
+        None => "-".into(),
+    }
+}
+
+/// Runs every probe of `cfg` and writes the table.
+pub fn probe_dims(
+    cfg: &ProbeDimsConfig,
+    bar: &dyn ProbeProgress,
+) -> Result<ProbeDimsSummary, ProbeError> {
+    if let Some(m) = cfg.methods.iter().find(|m| **m == Method::Ablate) {
+        return Err(ProbeError::Invalid(format!(
+            "--methods {m} runs alone (ablate_run), not among the probes"
+        )));
+    }
+    let set = HiddenSet::open(&cfg.train, &cfg.dev, cfg.test.as_deref())?;
+    let meta = set.train.meta().clone();
+    let readouts = if cfg.readouts.is_empty() {
+        meta.readouts.clone()
+    } else {
+        cfg.readouts.clone()
+    };
+    if let Some(r) = readouts.iter().find(|r| !meta.readouts.contains(r)) {
+        return Err(ProbeError::Invalid(format!(
+            "--readouts: {r:?} is not in {} (it has {:?})",
+            cfg.train.display(),
+            meta.readouts
+        )));
+    }
+    let top = meta.num_layers;
+    let layers: Vec<usize> = match &cfg.layers {
+        None => (0..=top).collect(),
+        Some(ls) => ls
+            .iter()
+            .map(|l| l.resolve(top).map_err(ProbeError::Invalid))
+            .collect::<Result<_, _>>()?,
+    };
+    // (readout, layer index in the file, layer reported)
+    let mut jobs: Vec<(String, usize, usize)> = vec![];
+    for r in &readouts {
+        // A last-layer-only readout (the pooler) is probed at the top layer alone.
+        if readout_layers(r, meta.layers()) == 1 {
+            if layers.contains(&top) {
+                jobs.push((r.clone(), 0, top));
+            }
+        } else {
+            jobs.extend(layers.iter().map(|&l| (r.clone(), l, l)));
+        }
+    }
+    let h = meta.hidden_size as u64;
+    let has = |m: Method| cfg.methods.contains(&m);
+    let per_job = has(Method::Single) as u64 * h
+        + has(Method::Pair) as u64 * h * (h - 1) / 2
+        + has(Method::Greedy) as u64
+            * (0..cfg.greedy_k as u64)
+                .map(|t| h.saturating_sub(t))
+                .sum::<u64>()
+        + has(Method::Backward) as u64 * (1..=cfg.backward_from as u64).sum::<u64>();
+    bar.start(per_job * jobs.len() as u64);
+    let tick = |k: u64| bar.inc(k);
+    let progress: Progress = &tick;
+
+    let files = hidden_files(&[
+        ("train", Some(&cfg.train)),
+        ("dev", Some(&cfg.dev)),
+        ("test", cfg.test.as_deref()),
+    ])?;
+    let s = &cfg.settings;
+    let settings_json = serde_json::json!({
+        "C": s.c, "alpha": s.alpha, "standardize": "train mean/std per dim",
+        "logistic": "L2, intercept unpenalized; Newton (subsets, one-vs-rest), L-BFGS multinomial (full)",
+        "ridge": "L2, intercept unpenalized", "tol": s.tol, "greedy_k": cfg.greedy_k,
+        "backward_from": cfg.backward_from, "selection": format!("dev {}", meta.metrics[0]),
+    });
+    let kv = table_metadata(&meta, files, &settings_json);
+    let mut table = ProbeTableWriter::create(&cfg.out, &set.metrics, &kv)?;
+    let started = Instant::now();
+    let mut probes = 0;
+    let mut lines = vec![];
+    for (readout, file_layer, layer) in &jobs {
+        bar.message(format!("{readout} layer {layer}"));
+        let problem = set.problem(readout, *file_layer)?;
+        let prober = Prober::new(&problem, *s);
+        let mut results: Vec<ProbeResult> = vec![];
+        let full = has(Method::Full).then(|| prober.full());
+        results.extend(full.clone());
+        let run_if = |m: Method, f: &dyn Fn() -> Vec<ProbeResult>| if has(m) { f() } else { vec![] };
+        let singles = run_if(Method::Single, &|| prober.single(progress));
+        let pairs = run_if(Method::Pair, &|| prober.pairs(progress));
+        let greedy = run_if(Method::Greedy, &|| prober.greedy(cfg.greedy_k, progress));
+        let backward = run_if(Method::Backward, &|| {
+            let singles = if singles.is_empty() {
+                prober.single(&|_: u64| {})
+            } else {
+                singles.clone()
+            };
+            let start = backward_start(&singles, &pairs, cfg.backward_from);
+            prober.backward(&start, progress)
+        });
+        let kept: Vec<ProbeResult> = backward.iter().filter(|r| r.k == 2).cloned().collect();
+        lines.push(format!(
+            "{readout:>9} {layer:>3} | full {} | single {} | pair {} | greedy {} | backward->2 {}",
+            full.map_or("-".into(), |f| format!("{:.4}/{:.4}", f.dev[0], f.test[0])),
+            fmt_best(&singles),
+            fmt_best(&pairs),
+            greedy.last().map_or("-".into(), |r| format!(
+                "{:.4}/{:.4} {:?}",
+                r.dev[0], r.test[0], r.dims
+            )),
+            fmt_best(&kept),
+        ));
+        for rs in [singles, pairs, greedy, backward] {
+            results.extend(rs);
+        }
+        probes += results.len();
+        table.write(&ProbeGroup {
+            layer: *layer as i32,
+            readout: readout.clone(),
+            results,
+        })?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = table.finish()?;
+    Ok(ProbeDimsSummary {
+        header: format!(
+            "{} {} ({}): {} dev/test of the dev-best probe [dims]",
+            meta.model, meta.task, meta.source, meta.metrics[0]
+        ),
+        lines,
+        probes,
+        rows,
+        seconds,
+        out: cfg.out.clone(),
+    })
+}

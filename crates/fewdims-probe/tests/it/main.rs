@@ -1,0 +1,8 @@
+//! The probe crate's integration tests, in one binary (one link instead of one per file).
+
+mod ablate;
+mod cka;
+mod common;
+mod planted;
+mod sklearn;
+mod table;

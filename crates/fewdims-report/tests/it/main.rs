@@ -1,0 +1,5 @@
+//! The report crate's integration tests, in one binary (one link instead of one per file).
+
+mod common;
+mod inputs;
+mod report;

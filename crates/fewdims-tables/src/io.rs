@@ -1,0 +1,166 @@
+//! Shared parquet plumbing: atomic writes with key-value metadata, and typed column access.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::datatypes::{Field, Schema};
+use fewdims_schema::AtomicFile;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::TableError;
+
+/// Page compression of a table (kept per table, so files stay as they were).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Snappy,
+}
+
+fn parquet_err(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> TableError + '_ {
+    move |source| TableError::Parquet {
+        path: path.into(),
+        source,
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
+    move |source| TableError::Io {
+        path: path.into(),
+        source,
+    }
+}
+
+/// The arrow schema of named, non-null columns, with `meta` as schema metadata.
+pub(crate) fn schema_of(cols: &[(&str, ArrayRef)], meta: &[(String, String)]) -> Arc<Schema> {
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|(n, a)| Field::new(*n, a.data_type().clone(), false))
+        .collect();
+    let md: HashMap<String, String> = meta.iter().cloned().collect();
+    Arc::new(Schema::new_with_metadata(fields, md))
+}
+
+/// A parquet file being written to a temp file; nothing is at `path` until [`Self::finish`].
+pub(crate) struct Writer<'p> {
+    path: &'p Path,
+    w: ArrowWriter<AtomicFile>,
+}
+
+impl<'p> Writer<'p> {
+    pub(crate) fn create(
+        path: &'p Path,
+        schema: Arc<Schema>,
+        meta: &[(String, String)],
+        compression: Compression,
+    ) -> Result<Self, TableError> {
+        let kv = meta
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect();
+        let mut props = WriterProperties::builder().set_key_value_metadata(Some(kv));
+        if compression == Compression::Snappy {
+            props = props.set_compression(parquet::basic::Compression::SNAPPY);
+        }
+        let file = AtomicFile::create(path).map_err(io_err(path))?;
+        let w = ArrowWriter::try_new(file, schema, Some(props.build())).map_err(parquet_err(path))?;
+        Ok(Self { path, w })
+    }
+
+    pub(crate) fn write(
+        &mut self,
+        schema: &Arc<Schema>,
+        cols: Vec<(&str, ArrayRef)>,
+    ) -> Result<(), TableError> {
+        let batch = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())
+            .map_err(|e| TableError::Column {
+                path: self.path.into(),
+                column: "*".into(),
+                msg: e.to_string(),
+            })?;
+        self.w.write(&batch).map_err(parquet_err(self.path))
+    }
+
+    pub(crate) fn finish(self) -> Result<(), TableError> {
+        let file = self.w.into_inner().map_err(parquet_err(self.path))?;
+        file.commit().map_err(io_err(self.path))
+    }
+}
+
+/// Writes one batch of `cols` as the whole table, atomically.
+pub(crate) fn write_table(
+    path: &Path,
+    cols: Vec<(&str, ArrayRef)>,
+    meta: &[(String, String)],
+    compression: Compression,
+) -> Result<(), TableError> {
+    let schema = schema_of(&cols, meta);
+    let mut w = Writer::create(path, schema.clone(), meta, compression)?;
+    w.write(&schema, cols)?;
+    w.finish()
+}
+
+/// Every record batch of a parquet file and its file-level key-value metadata.
+pub(crate) fn read_batches(
+    path: &Path,
+) -> Result<(Vec<RecordBatch>, BTreeMap<String, String>), TableError> {
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err(path))?;
+    let meta = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut batches = vec![];
+    for b in builder.build().map_err(parquet_err(path))? {
+        batches.push(b.map_err(|e| TableError::Parquet {
+            path: path.into(),
+            source: parquet::errors::ParquetError::ArrowError(e.to_string()),
+        })?);
+    }
+    Ok((batches, meta))
+}
+
+/// Column `name` of `batch` as the arrow array type `A`, or an error naming it and `want`.
+pub(crate) fn column<'b, A: Array + 'static>(
+    path: &Path,
+    batch: &'b RecordBatch,
+    name: &str,
+    want: &str,
+) -> Result<&'b A, TableError> {
+    let col = batch.column_by_name(name).ok_or_else(|| TableError::Column {
+        path: path.into(),
+        column: name.into(),
+        msg: format!("missing (expected {want})"),
+    })?;
+    if col.null_count() > 0 {
+        return Err(TableError::Column {
+            path: path.into(),
+            column: name.into(),
+            msg: "has nulls".into(),
+        });
+    }
+    col.as_any().downcast_ref::<A>().ok_or_else(|| TableError::Column {
+        path: path.into(),
+        column: name.into(),
+        msg: format!("is {}, expected {want}", col.data_type()),
+    })
+}
+
+/// A row-level error in column `name`.
+pub(crate) fn bad_value(path: &Path, name: &str, row: usize, msg: String) -> TableError {
+    TableError::Column {
+        path: path.into(),
+        column: name.into(),
+        msg: format!("row {row}: {msg}"),
+    }
+}

@@ -1,0 +1,101 @@
+# The knobs: every variable you may set (`make VAR=value`, or in the environment), each defined once,
+# here, with its default. Included first by the Makefile; the pipeline files only use them.
+# (LIBTORCH_USE_PYTORCH=1, unset by default, takes libtorch from the active Python's torch.)
+
+# ---- where things live ---------------------------------------------------------------------------
+# Caches: assets, libtorch, the benches' venvs.
+FEWDIMS_CACHE ?= $(HOME)/.cache/fewdims
+# Cargo's build folder; the stage binaries are in its debug/ and the generated makefiles in fewdims-make/.
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+# The libtorch 2.9.0 tree to build against (the default is cut by `make libtorch`).
+LIBTORCH ?= $(FEWDIMS_CACHE)/libtorch-2.9.0-cpu
+# The cargo command and its flags (one feature set serves `make` and `make test`).
+CARGO ?= cargo
+CARGO_FLAGS ?= --workspace --all-targets
+
+# ---- model and compute ---------------------------------------------------------------------------
+# The model's name (in output paths) and its Hugging Face dir.
+MODEL ?= all-MiniLM-L6-v2
+MODEL_DIR ?= $(ASSETS)/$(MODEL)
+# The backend (tch, flex, wgpu) and device of every compute stage.
+BACKEND ?= tch
+DEVICE ?= auto
+# A command prefix for compute rules, e.g. SUBMIT="srun --gres=gpu:1" on a Slurm cluster.
+SUBMIT ?=
+
+# ---- the main job (`make`): what it covers -------------------------------------------------------
+# The token-, dims-, layer- and freeze-wise sweeps run on these tasks.
+MAIN_TASKS ?= movie tweets
+# Cross-finetune starts from CROSS_FROM's cls run and fine-tunes on each of CROSS_TASKS in turn.
+CROSS_FROM ?= movie
+CROSS_TASKS ?= amazon nyt
+# cross-finetune's extras: re-train the earlier heads on a frozen encoder and re-fit a probe (docs/cross.md).
+CROSS_FLAGS ?= --earlier-heads retrain --refit-probe
+# Hidden states, probes and CKA are made for these tasks.
+PROBE_TASKS ?= movie
+# The report's folder name (reports/<name>/) and title.
+REPORT_NAME ?= main
+REPORT_TITLE ?= fewdims: $(MODEL) on the built-in real-text tasks
+# `make paper`: the tasks of the full grid.
+PAPER_TASKS ?= movie tweets amazon nyt movie-score tweets3 news
+# `make glue`: the folder of your GLUE files, and the tasks swept on them.
+GLUE_DIR ?=
+GLUE_MAIN ?= sst2 cola mrpc stsb rte
+
+# ---- data (pipelines/data.mk) --------------------------------------------------------------------
+# prepare's output root (<task>/<split>.parquet).
+TASKS_DIR ?= data/tasks
+# tokenize's output root, and its maximum sequence length.
+TOK_DIR ?= data/tok/$(MODEL)
+MAX_LEN ?= 128
+
+# ---- fine-tuning (pipelines/finetune.mk) ---------------------------------------------------------
+# Where runs go: <RUNS_DIR>/<task>/<name>/.
+RUNS_DIR ?= runs
+# The task of `make sweep*`.
+TASK ?= movie
+# The seed of every run; with SEEDS="1 2 3", every run is made once per seed (<name>-seed<N>).
+SEED ?= 42
+SEEDS ?=
+# Training size and hyperparameters of every run (the main job's; `make paper` uses full data).
+FT_EPOCHS ?= 1
+FT_BATCH ?= 16
+FT_LR ?= 1e-4
+FT_MAX_TRAIN ?= 1500
+# The layers of the layer-wise sweep: 0..NUM_LAYERS, the model's (from `embed --print num-layers`).
+LAYERS ?= $(shell seq 0 $(NUM_LAYERS))
+
+# ---- hidden states (pipelines/extract.mk) --------------------------------------------------------
+# Where hidden states go: <HIDDEN_DIR>/<id>/<task>/<split>.safetensors.
+HIDDEN_DIR ?= hidden
+# extract-hidden's readouts (default: every kind, from `prepare --list --format make`), batch size
+# and whole flags; and the splits `make hidden` extracts.
+EXTRACT_READOUTS ?= $(ALL_READOUTS)
+EXTRACT_BATCH ?= 64
+EXTRACT_FLAGS ?= --readouts $(EXTRACT_READOUTS) --batch-size $(EXTRACT_BATCH) --backend $(BACKEND) --device $(DEVICE) --quiet
+EXTRACT_SPLITS ?= train dev test
+# The fine-tuned run probed on each of PROBE_TASKS (next to the pretrained model).
+PROBE_RUN ?= $(firstword $(call seeded,cls))
+# Hidden-state ids (`pretrained`, or <task>-<run>) that `make probes` probes and `make hidden` extracts.
+PROBE_IDS ?= pretrained $(foreach t,$(PROBE_TASKS),$(t)-$(PROBE_RUN))
+HIDDEN_IDS ?= $(PROBE_IDS)
+# Pairs of hidden-state ids, a:b, that `make changes` compares with CKA, and the split compared.
+CHANGE_PAIRS ?= $(foreach t,$(PROBE_TASKS),pretrained:$(t)-$(PROBE_RUN))
+CHANGE_SPLIT ?= dev
+
+# ---- probes (pipelines/probe.mk) -----------------------------------------------------------------
+# Where probe tables go (<PROBE_DIR>/<id>/<task>.parquet), and CKA tables.
+PROBE_DIR ?= probes
+CHANGE_DIR ?= $(PROBE_DIR)/cka
+# probe-dims flags, e.g. --methods full,pair --readouts cls.
+PROBE_FLAGS ?=
+# The hidden-state id of `make probe-bench` and `make probe-fixture` (on movie).
+PROBE_FIXTURE_ID ?= pretrained
+# The dims run whose own head is scored with subsets of its dims zeroed (`make ablations`).
+ABLATE_RUN ?= $(firstword $(call seeded,dims-random3))
+
+# ---- report (pipelines/report.mk) ----------------------------------------------------------------
+# Reports go to <REPORTS_DIR>/<REPORT_NAME>/.
+REPORTS_DIR ?= reports
+# What the report reads (and makes first).
+REPORT_INPUTS ?= $(call sweep_files,$(MAIN_TASKS),$(SWEEP_all)) $(PROBE_FILES) $(CHANGE_FILES) $(ABLATE_FILES) $(CROSS_FILES)
