@@ -24,7 +24,11 @@ pub fn eval_in_batches<T: Clone + Default>(
     let mut out = vec![T::default(); lengths.len() * width];
     for batch in eval_batches(lengths, batch_size) {
         let values = f(&batch);
-        assert_eq!(values.len(), batch.len() * width, "one output row per input row");
+        assert_eq!(
+            values.len(),
+            batch.len() * width,
+            "one output row per input row"
+        );
         for (&i, v) in batch.iter().zip(values.chunks_exact(width.max(1))) {
             out[i * width..(i + 1) * width].clone_from_slice(v);
         }
@@ -62,7 +66,9 @@ mod tests {
         let lengths = [5, 1, 3, 1, 9];
         // Each row's output is (its length, its length * 10): width 2.
         let out = eval_in_batches(&lengths, 2, 2, |rows| {
-            rows.iter().flat_map(|&i| [lengths[i], lengths[i] * 10]).collect()
+            rows.iter()
+                .flat_map(|&i| [lengths[i], lengths[i] * 10])
+                .collect()
         });
         assert_eq!(out, vec![5, 50, 1, 10, 3, 30, 1, 10, 9, 90]);
     }

@@ -21,9 +21,7 @@ pub use model::{
     AttentionMask, BertAttention, BertEmbeddings, BertInput, BertLayer, BertModel, BertOutput,
     BertPooler,
 };
-pub use readout::{
-    HostReadouts, Readout, device_readouts, readout_vector, to_host, token_readout,
-};
+pub use readout::{HostReadouts, Readout, device_readouts, readout_vector, to_host, token_readout};
 pub use weights::{LoadReport, TensorMap};
 
 /// File names inside a model dir.

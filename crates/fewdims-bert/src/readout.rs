@@ -177,7 +177,9 @@ impl<'a> HostReadouts<'a> {
                         }
                         dst.iter_mut().for_each(|d| *d /= len as f32);
                     }
-                    ReadoutKind::Pooler => unreachable!("the pooler is read from the pooler output"),
+                    ReadoutKind::Pooler => {
+                        unreachable!("the pooler is read from the pooler output")
+                    }
                 }
             }
             if let Some(kept) = self.states.as_mut() {

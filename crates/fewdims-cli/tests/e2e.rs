@@ -201,9 +201,19 @@ fn probe_dims_refuses_mixed_ablate_flags() {
         assert!(!o.status.success(), "{args:?} was accepted");
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
-    let common = ["--hidden", "/nonexistent/h", "--out", "/nonexistent/o.parquet"];
+    let common = [
+        "--hidden",
+        "/nonexistent/h",
+        "--out",
+        "/nonexistent/o.parquet",
+    ];
     let with = |extra: &[&'static str]| [extra, &common[..]].concat();
-    let err = run(&with(&["--methods", "ablate,pair", "--run", "/nonexistent/r"]));
+    let err = run(&with(&[
+        "--methods",
+        "ablate,pair",
+        "--run",
+        "/nonexistent/r",
+    ]));
     assert!(err.contains("run it alone"), "{err}");
     let err = run(&with(&["--methods", "pair", "--run", "/nonexistent/r"]));
     assert!(err.contains("--run is for --methods ablate only"), "{err}");

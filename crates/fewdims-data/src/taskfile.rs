@@ -67,10 +67,12 @@ pub fn label_type(kind: TaskKind) -> DataType {
 /// Builds the label column from labels of one kind.
 pub fn label_array(kind: TaskKind, labels: impl Iterator<Item = Label>) -> ArrayRef {
     match kind {
-        TaskKind::Classification => Arc::new(Int64Array::from_iter_values(labels.map(|l| match l {
-            Label::Class(c) => c,
-            Label::Score(s) => s as i64,
-        }))),
+        TaskKind::Classification => {
+            Arc::new(Int64Array::from_iter_values(labels.map(|l| match l {
+                Label::Class(c) => c,
+                Label::Score(s) => s as i64,
+            })))
+        }
         TaskKind::Regression => Arc::new(Float32Array::from_iter_values(labels.map(|l| match l {
             Label::Score(s) => s,
             Label::Class(c) => c as f32,

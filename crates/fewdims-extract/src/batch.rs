@@ -5,7 +5,6 @@ use fewdims_bert::{BertInput, BertModel, HostReadouts, device_readouts, to_host}
 use fewdims_data::TokenSplit;
 use fewdims_schema::vocab::ReadoutKind;
 
-
 /// One batch's results: per readout `[B, width]` (`width` = (L+1)·H, or H for the pooler), and
 /// with `tokens` the real tokens' states `[sum(len), L+1, H]`.
 pub(super) struct BatchOut {

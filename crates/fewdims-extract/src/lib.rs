@@ -75,7 +75,12 @@ impl ExtractConfig {
             model: model.into(),
             input: input.into(),
             out: out.into(),
-            readouts: vec![ReadoutKind::Cls, ReadoutKind::MaxNorm, ReadoutKind::Mean, ReadoutKind::Pos(1)],
+            readouts: vec![
+                ReadoutKind::Cls,
+                ReadoutKind::MaxNorm,
+                ReadoutKind::Mean,
+                ReadoutKind::Pos(1),
+            ],
             batch_size: 64,
             tokens: false,
             force: false,

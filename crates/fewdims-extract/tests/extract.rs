@@ -8,10 +8,10 @@ use fewdims_backend::{Backend, DeviceArgs};
 use fewdims_bert::{BertConfig, BertInput, load_model_dir};
 use fewdims_data::TokenSplit;
 use fewdims_data::tokfile::write_token_split;
+use fewdims_extract::{ExtractConfig, extract};
 use fewdims_schema::hidden::{HiddenStates, Labels};
 use fewdims_schema::task::TaskKind;
 use fewdims_schema::vocab::ReadoutKind;
-use fewdims_extract::{ExtractConfig, extract};
 
 use fewdims_testkit as common;
 

@@ -10,8 +10,8 @@ use fewdims_schema::probe::Method;
 use fewdims_schema::vocab::Layer;
 
 use crate::data::HiddenSet;
-use crate::search::{Progress, backward_start, best};
 use crate::probe_rows::{ProbeGroup, ProbeTableWriter, hidden_files, table_metadata};
+use crate::search::{Progress, backward_start, best};
 use crate::{ProbeError, ProbeResult, Prober, Settings};
 
 /// What to probe and how.
@@ -36,11 +36,127 @@ pub struct ProbeDimsConfig {
     pub backward_from: usize,
 }
 
+/// The probe flags of `probe-dims` (besides its files).
+#[derive(Clone, Debug, clap::Args)]
+pub struct ProbeFlags {
+    /// Comma-separated modes among full, single, pair, greedy, backward; or `ablate` alone.
+    #[arg(
+        long,
+        default_value = "full,single,pair,greedy,backward",
+        value_delimiter = ','
+    )]
+    pub methods: Vec<String>,
+    /// Comma-separated readouts (default: every readout in the files).
+    #[arg(long, value_delimiter = ',')]
+    pub readouts: Vec<String>,
+    /// `all`, or comma-separated layers (0 = embeddings, -1 = last).
+    #[arg(long, default_value = "all", allow_hyphen_values = true)]
+    pub layers: String,
+    /// Inverse L2 strength of logistic probes (scikit-learn's C).
+    #[arg(long, default_value_t = 1.0)]
+    pub c: f64,
+    /// L2 strength of ridge probes (regression tasks).
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    /// Greedy forward selection goes up to this many dims.
+    #[arg(long, default_value_t = 5)]
+    pub greedy_k: usize,
+    /// Backward elimination starts from this many dims (best pair + best single dims).
+    #[arg(long, default_value_t = 3)]
+    pub backward_from: usize,
+    /// Newton tolerance (largest coefficient change, standardized units).
+    #[arg(long, default_value_t = 1e-4)]
+    pub tol: f64,
+}
+
+impl ProbeFlags {
+    /// The methods asked for.
+    pub fn methods(&self) -> Result<Vec<Method>, ProbeError> {
+        self.methods
+            .iter()
+            .map(|m| {
+                Method::parse(m.trim()).ok_or_else(|| {
+                    ProbeError::Invalid(format!(
+                        "--methods: unknown method {m:?} (expected full, single, pair, greedy, \
+                         backward, or ablate alone)"
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// The stage's config on these files.
+    pub fn config(
+        &self,
+        train: PathBuf,
+        dev: PathBuf,
+        test: Option<PathBuf>,
+        out: PathBuf,
+    ) -> Result<ProbeDimsConfig, ProbeError> {
+        let layers = (self.layers != "all")
+            .then(|| {
+                self.layers
+                    .split(',')
+                    .map(|l| {
+                        l.parse::<Layer>()
+                            .map_err(|e| ProbeError::Invalid(e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        Ok(ProbeDimsConfig {
+            train,
+            dev,
+            test,
+            out,
+            methods: self.methods()?,
+            readouts: self.readouts.clone(),
+            layers,
+            settings: Settings {
+                c: self.c,
+                alpha: self.alpha,
+                tol: self.tol,
+                ..Settings::default()
+            },
+            greedy_k: self.greedy_k,
+            backward_from: self.backward_from,
+        })
+    }
+}
+
 /// Callbacks for a progress bar: the total once, then each batch of probes done.
 pub trait ProbeProgress: Sync {
     fn start(&self, total: u64);
     fn inc(&self, n: u64);
     fn message(&self, msg: String);
+}
+
+/// The bar `probe-dims` draws: probes done, rate and ETA (hidden when `quiet`).
+pub fn probe_bar(quiet: bool) -> indicatif::ProgressBar {
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(0)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} probes, {per_sec}, ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar
+}
+
+impl ProbeProgress for indicatif::ProgressBar {
+    fn start(&self, total: u64) {
+        self.set_length(total);
+    }
+    fn inc(&self, n: u64) {
+        indicatif::ProgressBar::inc(self, n);
+    }
+    fn message(&self, msg: String) {
+        self.set_message(msg);
+    }
 }
 
 /// What a finished `probe-dims` did.
@@ -164,7 +280,8 @@ pub fn probe_dims(
         let mut results: Vec<ProbeResult> = vec![];
         let full = has(Method::Full).then(|| prober.full());
         results.extend(full.clone());
-        let run_if = |m: Method, f: &dyn Fn() -> Vec<ProbeResult>| if has(m) { f() } else { vec![] };
+        let run_if =
+            |m: Method, f: &dyn Fn() -> Vec<ProbeResult>| if has(m) { f() } else { vec![] };
         let singles = run_if(Method::Single, &|| prober.single(progress));
         let pairs = run_if(Method::Pair, &|| prober.pairs(progress));
         let greedy = run_if(Method::Greedy, &|| prober.greedy(cfg.greedy_k, progress));

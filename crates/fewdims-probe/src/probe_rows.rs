@@ -116,7 +116,10 @@ pub fn table_metadata(
         (contract::META_TASK.to_string(), meta.task.clone()),
         (contract::META_MODEL.to_string(), meta.model.clone()),
         (contract::META_SOURCE.to_string(), meta.source.clone()),
-        (contract::META_KIND.to_string(), meta.kind.as_str().to_string()),
+        (
+            contract::META_KIND.to_string(),
+            meta.kind.as_str().to_string(),
+        ),
         (contract::META_METRICS.to_string(), meta.metrics.join(",")),
         (
             contract::META_HIDDEN_FILES.to_string(),

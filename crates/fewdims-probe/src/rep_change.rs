@@ -32,9 +32,17 @@ pub struct RepChangeSummary {
 
 impl std::fmt::Display for RepChangeSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:>9} {:>5} {:>8} {:>11}", "readout", "layer", "cka", "mean_cos")?;
+        writeln!(
+            f,
+            "{:>9} {:>5} {:>8} {:>11}",
+            "readout", "layer", "cka", "mean_cos"
+        )?;
         for r in &self.rows {
-            writeln!(f, "{:>9} {:>5} {:>8.4} {:>11.4}", r.readout, r.layer, r.cka, r.mean_cosine)?;
+            writeln!(
+                f,
+                "{:>9} {:>5} {:>8.4} {:>11.4}",
+                r.readout, r.layer, r.cka, r.mean_cosine
+            )?;
         }
         writeln!(f, "{} rows -> {}", self.rows.len(), self.out.display())
     }
@@ -52,7 +60,11 @@ fn shared_readouts(
 ) -> Result<Vec<String>, ProbeError> {
     let (ma, mb) = (a.meta(), b.meta());
     let readouts: Vec<String> = if cfg.readouts.is_empty() {
-        ma.readouts.iter().filter(|r| mb.readouts.contains(r)).cloned().collect()
+        ma.readouts
+            .iter()
+            .filter(|r| mb.readouts.contains(r))
+            .cloned()
+            .collect()
     } else {
         cfg.readouts.clone()
     };
@@ -111,20 +123,30 @@ pub fn rep_change(cfg: &RepChangeConfig) -> Result<RepChangeSummary, ProbeError>
             let x = a.layer(r, *l)?;
             let y = b.layer(r, *l)?;
             // A one-layer readout (the pooler) reads the top layer.
-            let layer = if readout_layers(r, a.layers()) == 1 { top } else { *l };
+            let layer = if readout_layers(r, a.layers()) == 1 {
+                top
+            } else {
+                *l
+            };
             Ok(CkaRow {
                 layer: layer as i32,
                 readout: r.clone(),
                 cka: linear_cka(&x, &y, n, ha, hb),
-                mean_cosine: if ha == hb { mean_cosine(&x, &y, n, ha) } else { f64::NAN },
+                mean_cosine: if ha == hb {
+                    mean_cosine(&x, &y, n, ha)
+                } else {
+                    f64::NAN
+                },
                 n: n as u32,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let file = |p: &Path, model: &str| -> Result<String, ProbeError> {
         let sha = file_sha256(p)?;
-        Ok(serde_json::json!({"path": p.display().to_string(), "sha256": sha, "model": model})
-            .to_string())
+        Ok(
+            serde_json::json!({"path": p.display().to_string(), "sha256": sha, "model": model})
+                .to_string(),
+        )
     };
     let kv = vec![
         (contract::META_TASK.to_string(), a.meta().task.clone()),

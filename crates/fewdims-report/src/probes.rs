@@ -39,7 +39,13 @@ impl ProbeTable {
         let mut metrics: Vec<String> = t
             .meta
             .get(META_METRICS)
-            .map(|m| m.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .map(|m| {
+                m.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default();
         if metrics.is_empty() {
             for r in &rows {
@@ -54,12 +60,7 @@ impl ProbeTable {
             if !readouts.contains(&r.readout) {
                 readouts.push(r.readout.clone());
             }
-            let key = (
-                r.layer,
-                r.readout.clone(),
-                r.method,
-                r.metric.clone(),
-            );
+            let key = (r.layer, r.readout.clone(), r.method, r.metric.clone());
             index.entry(key).or_default().push(i);
         }
         Ok(ProbeTable {

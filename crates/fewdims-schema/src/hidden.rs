@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 pub use read::HiddenReader;
 pub use write::{HiddenBatch, HiddenWriter, LabelSlice, TokenBatch};
 
-pub use crate::task::{KIND_CLASSIFICATION, KIND_REGRESSION, METRICS};
 use crate::task::TaskKind;
+pub use crate::task::{KIND_CLASSIFICATION, KIND_REGRESSION, METRICS};
 
 /// Tensor: labels `[N]`.
 pub const TENSOR_LABEL: &str = "label";
@@ -109,7 +109,6 @@ pub enum HiddenError {
     #[error("{path}: {msg}")]
     Invalid { path: PathBuf, msg: String },
 }
-
 
 /// The `__metadata__` of a hidden-state file.
 #[derive(Debug, Clone, PartialEq)]

@@ -44,10 +44,22 @@ const fn spec(name: &'static str, about: &'static str, last_layer_only: bool) ->
 /// Every readout kind, in the order help texts list them.
 pub const READOUT_KINDS: [ReadoutKindSpec; 5] = [
     spec("cls", "the first token ([CLS])", false),
-    spec("max-norm", "the token vector of largest L2 norm, padding excluded", false),
+    spec(
+        "max-norm",
+        "the token vector of largest L2 norm, padding excluded",
+        false,
+    ),
     spec("mean", "the mean over real tokens", false),
-    spec("pos:N", "the token at position N (the last real one if shorter)", false),
-    spec("pooler", "BERT's pooler output (needs a pooler; last layer only)", true),
+    spec(
+        "pos:N",
+        "the token at position N (the last real one if shorter)",
+        false,
+    ),
+    spec(
+        "pooler",
+        "BERT's pooler output (needs a pooler; last layer only)",
+        true,
+    ),
 ];
 
 const POS_PREFIX: &str = "pos:";
@@ -83,7 +95,11 @@ impl ReadoutKind {
 
     /// How many layers of this readout a hidden file of `layers` (= L+1) layers holds.
     pub fn layers_in_file(self, layers: usize) -> usize {
-        if self.spec().last_layer_only { 1 } else { layers }
+        if self.spec().last_layer_only {
+            1
+        } else {
+            layers
+        }
     }
 }
 
@@ -131,10 +147,17 @@ mod tests {
         ] {
             assert_eq!(s.parse::<ReadoutKind>().unwrap(), k);
             assert_eq!(k.to_string(), s);
-            let name = if let ReadoutKind::Pos(_) = k { "pos:N" } else { s };
+            let name = if let ReadoutKind::Pos(_) = k {
+                "pos:N"
+            } else {
+                s
+            };
             assert_eq!(k.spec().name, name);
         }
-        assert_eq!(ReadoutKind::expected(), "cls, max-norm, mean, pos:N or pooler");
+        assert_eq!(
+            ReadoutKind::expected(),
+            "cls, max-norm, mean, pos:N or pooler"
+        );
         let e = "pos:x".parse::<ReadoutKind>().unwrap_err().to_string();
         assert!(e.contains("pos:N or pooler"), "{e}");
         assert!(ReadoutKind::help().contains("pooler: BERT's pooler output"));

@@ -231,9 +231,10 @@ impl RunFile {
         if found != Some(FORMAT) {
             return Err(RunFileError::Version {
                 path: path.into(),
-                found: found.map_or("(none: written before formats were versioned)".into(), |f| {
-                    format!("`{f}`")
-                }),
+                found: found.map_or(
+                    "(none: written before formats were versioned)".into(),
+                    |f| format!("`{f}`"),
+                ),
             });
         }
         serde_json::from_value(value).map_err(json)

@@ -54,7 +54,9 @@ pub fn tensor_names(path: &Path) -> Result<Vec<String>, TensorFileError> {
 }
 
 /// Reads every floating tensor of a safetensors file as f32 (f16/bf16 widened); integer tensors are skipped.
-pub fn read_safetensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>), TensorFileError> {
+pub fn read_safetensors(
+    path: &Path,
+) -> Result<(TensorMap, HashMap<String, String>), TensorFileError> {
     let bytes = std::fs::read(path).map_err(|source| TensorFileError::Io {
         path: path.into(),
         source,
@@ -93,7 +95,6 @@ pub fn read_safetensors(path: &Path) -> Result<(TensorMap, HashMap<String, Strin
     }
     Ok((out, meta.metadata().clone().unwrap_or_default()))
 }
-
 
 /// Serializes f32 tensors (plus `__metadata__`) to safetensors bytes.
 pub fn safetensors_bytes(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, Int32Array, StringArray, UInt32Array};
 use fewdims_schema::probe::{COL_CKA, COL_LAYER, COL_MEAN_COSINE, COL_N, COL_READOUT};
 
-use crate::io::{column, read_batches, write_table};
+use crate::io::{column, read_table, write_table};
 use crate::{Compression, Table, TableError};
 
 /// One row of a CKA table.
@@ -25,17 +25,30 @@ pub struct CkaRow {
 
 fn columns(rows: &[CkaRow]) -> Vec<(&'static str, ArrayRef)> {
     vec![
-        (COL_LAYER, Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.layer)))),
+        (
+            COL_LAYER,
+            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.layer))),
+        ),
         (
             COL_READOUT,
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.readout.as_str()))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.readout.as_str()),
+            )),
         ),
-        (COL_CKA, Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.cka)))),
+        (
+            COL_CKA,
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.cka))),
+        ),
         (
             COL_MEAN_COSINE,
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.mean_cosine))),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.mean_cosine),
+            )),
         ),
-        (COL_N, Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.n)))),
+        (
+            COL_N,
+            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.n))),
+        ),
     ]
 }
 
@@ -46,9 +59,7 @@ pub fn write(path: &Path, rows: &[CkaRow], meta: &[(String, String)]) -> Result<
 
 /// Reads a CKA table; a missing or mistyped column is an error naming it.
 pub fn read(path: &Path) -> Result<Table<CkaRow>, TableError> {
-    let (batches, meta) = read_batches(path)?;
-    let mut rows = vec![];
-    for b in &batches {
+    read_table(path, |b, rows| {
         let layer = column::<Int32Array>(path, b, COL_LAYER, "int32")?;
         let readout = column::<StringArray>(path, b, COL_READOUT, "utf8")?;
         let cka = column::<Float64Array>(path, b, COL_CKA, "float64")?;
@@ -63,8 +74,8 @@ pub fn read(path: &Path) -> Result<Table<CkaRow>, TableError> {
                 n: n.value(i),
             });
         }
-    }
-    Ok(Table { rows, meta })
+        Ok(())
+    })
 }
 
 #[cfg(test)]

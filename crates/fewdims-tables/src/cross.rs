@@ -7,7 +7,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Float64Array, StringArray, UInt32Array};
 use fewdims_schema::cross::*;
 
-use crate::io::{bad_value, column, read_batches, write_table};
+use crate::io::{bad_value, column, read_table, write_table};
 use crate::{Compression, Table, TableError};
 
 /// One row of `cross.parquet`.
@@ -30,13 +30,19 @@ fn columns(rows: &[CrossRow]) -> Vec<(&'static str, ArrayRef)> {
         Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
     };
     vec![
-        (COL_STEP, Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.step)))),
+        (
+            COL_STEP,
+            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.step))),
+        ),
         (COL_TRAINED_TASK, strs(|r| &r.trained_task)),
         (COL_EVAL_TASK, strs(|r| &r.eval_task)),
         (COL_MODE, strs(|r| r.mode.as_str())),
         (COL_SPLIT, strs(|r| &r.split)),
         (COL_METRIC, strs(|r| &r.metric)),
-        (COL_VALUE, Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value)))),
+        (
+            COL_VALUE,
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value))),
+        ),
     ]
 }
 
@@ -47,9 +53,7 @@ pub fn write(path: &Path, rows: &[CrossRow], meta: &[(String, String)]) -> Resul
 
 /// Reads a matrix; a missing or mistyped column or an unknown mode is an error naming it.
 pub fn read(path: &Path) -> Result<Table<CrossRow>, TableError> {
-    let (batches, meta) = read_batches(path)?;
-    let mut rows = vec![];
-    for b in &batches {
+    read_table(path, |b, rows| {
         let step = column::<UInt32Array>(path, b, COL_STEP, "uint32")?;
         let trained = column::<StringArray>(path, b, COL_TRAINED_TASK, "utf8")?;
         let eval = column::<StringArray>(path, b, COL_EVAL_TASK, "utf8")?;
@@ -63,7 +67,10 @@ pub fn read(path: &Path) -> Result<Table<CrossRow>, TableError> {
                     path,
                     COL_MODE,
                     rows.len(),
-                    format!("unknown mode {:?} (expected head, retrained or probe)", mode.value(i)),
+                    format!(
+                        "unknown mode {:?} (expected head, retrained or probe)",
+                        mode.value(i)
+                    ),
                 )
             })?;
             rows.push(CrossRow {
@@ -76,8 +83,8 @@ pub fn read(path: &Path) -> Result<Table<CrossRow>, TableError> {
                 value: value.value(i),
             });
         }
-    }
-    Ok(Table { rows, meta })
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -67,7 +67,8 @@ impl<'p> Writer<'p> {
             props = props.set_compression(parquet::basic::Compression::SNAPPY);
         }
         let file = AtomicFile::create(path).map_err(io_err(path))?;
-        let w = ArrowWriter::try_new(file, schema, Some(props.build())).map_err(parquet_err(path))?;
+        let w =
+            ArrowWriter::try_new(file, schema, Some(props.build())).map_err(parquet_err(path))?;
         Ok(Self { path, w })
     }
 
@@ -76,12 +77,13 @@ impl<'p> Writer<'p> {
         schema: &Arc<Schema>,
         cols: Vec<(&str, ArrayRef)>,
     ) -> Result<(), TableError> {
-        let batch = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())
-            .map_err(|e| TableError::Column {
-                path: self.path.into(),
-                column: "*".into(),
-                msg: e.to_string(),
-            })?;
+        let batch =
+            RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())
+                .map_err(|e| TableError::Column {
+                    path: self.path.into(),
+                    column: "*".into(),
+                    msg: e.to_string(),
+                })?;
         self.w.write(&batch).map_err(parquet_err(self.path))
     }
 
@@ -130,6 +132,19 @@ pub(crate) fn read_batches(
     Ok((batches, meta))
 }
 
+/// Reads a table: `rows_of` appends each record batch's rows.
+pub(crate) fn read_table<R>(
+    path: &Path,
+    mut rows_of: impl FnMut(&RecordBatch, &mut Vec<R>) -> Result<(), TableError>,
+) -> Result<crate::Table<R>, TableError> {
+    let (batches, meta) = read_batches(path)?;
+    let mut rows = vec![];
+    for b in &batches {
+        rows_of(b, &mut rows)?;
+    }
+    Ok(crate::Table { rows, meta })
+}
+
 /// Column `name` of `batch` as the arrow array type `A`, or an error naming it and `want`.
 pub(crate) fn column<'b, A: Array + 'static>(
     path: &Path,
@@ -137,11 +152,13 @@ pub(crate) fn column<'b, A: Array + 'static>(
     name: &str,
     want: &str,
 ) -> Result<&'b A, TableError> {
-    let col = batch.column_by_name(name).ok_or_else(|| TableError::Column {
-        path: path.into(),
-        column: name.into(),
-        msg: format!("missing (expected {want})"),
-    })?;
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| TableError::Column {
+            path: path.into(),
+            column: name.into(),
+            msg: format!("missing (expected {want})"),
+        })?;
     if col.null_count() > 0 {
         return Err(TableError::Column {
             path: path.into(),
@@ -149,11 +166,13 @@ pub(crate) fn column<'b, A: Array + 'static>(
             msg: "has nulls".into(),
         });
     }
-    col.as_any().downcast_ref::<A>().ok_or_else(|| TableError::Column {
-        path: path.into(),
-        column: name.into(),
-        msg: format!("is {}, expected {want}", col.data_type()),
-    })
+    col.as_any()
+        .downcast_ref::<A>()
+        .ok_or_else(|| TableError::Column {
+            path: path.into(),
+            column: name.into(),
+            msg: format!("is {}, expected {want}", col.data_type()),
+        })
 }
 
 /// A row-level error in column `name`.

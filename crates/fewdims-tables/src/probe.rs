@@ -11,7 +11,7 @@ use arrow::array::{
 use arrow::datatypes::Schema;
 use fewdims_schema::probe::*;
 
-use crate::io::{Writer, bad_value, column, read_batches, schema_of};
+use crate::io::{Writer, bad_value, column, read_table, schema_of};
 use crate::{Compression, Table, TableError};
 
 /// One row of a probe table.
@@ -43,15 +43,30 @@ fn columns(rows: &[ProbeRow]) -> Vec<(&'static str, ArrayRef)> {
         Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
     };
     vec![
-        (COL_LAYER, Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.layer)))),
+        (
+            COL_LAYER,
+            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.layer))),
+        ),
         (COL_READOUT, strs(|r| &r.readout)),
         (COL_METHOD, strs(|r| r.method.as_str())),
         (COL_DIMS, Arc::new(dims.finish())),
-        (COL_K, Arc::new(UInt16Array::from_iter_values(rows.iter().map(|r| r.k)))),
+        (
+            COL_K,
+            Arc::new(UInt16Array::from_iter_values(rows.iter().map(|r| r.k))),
+        ),
         (COL_METRIC, strs(|r| &r.metric)),
-        (COL_DEV, Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.dev)))),
-        (COL_TEST, Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.test)))),
-        (COL_RANK, Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.rank)))),
+        (
+            COL_DEV,
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.dev))),
+        ),
+        (
+            COL_TEST,
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.test))),
+        ),
+        (
+            COL_RANK,
+            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.rank))),
+        ),
     ]
 }
 
@@ -91,7 +106,11 @@ impl<'p> ProbeTableWriter<'p> {
 }
 
 /// Writes a whole probe table at once; returns the row count.
-pub fn write(path: &Path, rows: &[ProbeRow], meta: &[(String, String)]) -> Result<usize, TableError> {
+pub fn write(
+    path: &Path,
+    rows: &[ProbeRow],
+    meta: &[(String, String)],
+) -> Result<usize, TableError> {
     let mut w = ProbeTableWriter::create(path, meta)?;
     w.write(rows)?;
     w.finish()
@@ -99,9 +118,7 @@ pub fn write(path: &Path, rows: &[ProbeRow], meta: &[(String, String)]) -> Resul
 
 /// Reads a probe table; a missing or mistyped column or an unknown method is an error.
 pub fn read(path: &Path) -> Result<Table<ProbeRow>, TableError> {
-    let (batches, meta) = read_batches(path)?;
-    let mut rows = vec![];
-    for b in &batches {
+    read_table(path, |b, rows| {
         let layer = column::<Int32Array>(path, b, COL_LAYER, "int32")?;
         let readout = column::<StringArray>(path, b, COL_READOUT, "utf8")?;
         let method = column::<StringArray>(path, b, COL_METHOD, "utf8")?;
@@ -114,7 +131,12 @@ pub fn read(path: &Path) -> Result<Table<ProbeRow>, TableError> {
         for i in 0..b.num_rows() {
             let row = rows.len();
             let m = Method::parse(method.value(i)).ok_or_else(|| {
-                bad_value(path, COL_METHOD, row, format!("unknown method {:?}", method.value(i)))
+                bad_value(
+                    path,
+                    COL_METHOD,
+                    row,
+                    format!("unknown method {:?}", method.value(i)),
+                )
             })?;
             let d = dims.value(i);
             let d = d
@@ -133,8 +155,8 @@ pub fn read(path: &Path) -> Result<Table<ProbeRow>, TableError> {
                 rank: rank.value(i),
             });
         }
-    }
-    Ok(Table { rows, meta })
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -173,7 +195,12 @@ mod tests {
         assert_eq!(t.rows[2].dims, vec![9, 3, 1]);
         assert!(t.rows.iter().all(|r| r.test.is_nan()));
         let no_test = |rows: &[ProbeRow]| -> Vec<ProbeRow> {
-            rows.iter().map(|r| ProbeRow { test: 0.0, ..r.clone() }).collect()
+            rows.iter()
+                .map(|r| ProbeRow {
+                    test: 0.0,
+                    ..r.clone()
+                })
+                .collect()
         };
         assert_eq!(no_test(&t.rows[..2]), no_test(&a));
     }
@@ -191,6 +218,9 @@ mod tests {
         };
         crate::cka::write(&path, &[row], &[]).unwrap();
         let err = read(&path).unwrap_err().to_string();
-        assert!(err.contains("c.parquet") && err.contains("`method`: missing"), "{err}");
+        assert!(
+            err.contains("c.parquet") && err.contains("`method`: missing"),
+            "{err}"
+        );
     }
 }

@@ -8,15 +8,33 @@ use arrow::array::{ArrayRef, Float64Array, StringArray, UInt32Array};
 pub use fewdims_schema::run::MetricRow;
 use fewdims_schema::run::{EPOCH, METRIC, SPLIT, VALUE};
 
-use crate::io::{column, read_batches, write_table};
+use crate::io::{column, read_table, write_table};
 use crate::{Compression, Table, TableError};
 
 fn columns(rows: &[MetricRow]) -> Vec<(&'static str, ArrayRef)> {
     vec![
-        (EPOCH, Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.epoch as u32)))),
-        (SPLIT, Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.split.as_str())))),
-        (METRIC, Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.metric.as_str())))),
-        (VALUE, Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value)))),
+        (
+            EPOCH,
+            Arc::new(UInt32Array::from_iter_values(
+                rows.iter().map(|r| r.epoch as u32),
+            )),
+        ),
+        (
+            SPLIT,
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.split.as_str()),
+            )),
+        ),
+        (
+            METRIC,
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.metric.as_str()),
+            )),
+        ),
+        (
+            VALUE,
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.value))),
+        ),
     ]
 }
 
@@ -27,9 +45,7 @@ pub fn write(path: &Path, rows: &[MetricRow]) -> Result<(), TableError> {
 
 /// Reads `metrics.parquet`.
 pub fn read(path: &Path) -> Result<Table<MetricRow>, TableError> {
-    let (batches, meta) = read_batches(path)?;
-    let mut rows = vec![];
-    for b in &batches {
+    read_table(path, |b, rows| {
         let epoch = column::<UInt32Array>(path, b, EPOCH, "uint32")?;
         let split = column::<StringArray>(path, b, SPLIT, "utf8")?;
         let metric = column::<StringArray>(path, b, METRIC, "utf8")?;
@@ -42,8 +58,8 @@ pub fn read(path: &Path) -> Result<Table<MetricRow>, TableError> {
                 value: value.value(i),
             });
         }
-    }
-    Ok(Table { rows, meta })
+        Ok(())
+    })
 }
 
 #[cfg(test)]

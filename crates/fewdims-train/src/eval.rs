@@ -2,14 +2,14 @@
 
 use burn::tensor::{Tensor, TensorData};
 use fewdims_bert::{BertInput, BertModel};
-use fewdims_data::{TaskKind, Label, TokenSplit};
+use fewdims_data::{Label, TaskKind, TokenSplit};
 use fewdims_probe::Target;
 use fewdims_probe::metrics::{Metric, Pred};
 
-use fewdims_bert::eval_in_batches;
 use crate::head::ClassifierHead;
 use crate::head::forward;
 use fewdims_bert::Readout;
+use fewdims_bert::eval_in_batches;
 
 /// Predictions in row order.
 #[derive(Clone, Debug)]

@@ -13,10 +13,10 @@ use rand::seq::index::sample;
 use crate::TrainError;
 use crate::checkpoint::Checkpoint;
 use crate::finetune_config::FinetuneConfig;
-use crate::head::ClassifierHeadConfig;
 use crate::freeze::apply_freeze;
-use fewdims_bert::Readout;
+use crate::head::ClassifierHeadConfig;
 use crate::train::{LoopInput, MetricRow, train_loop};
+use fewdims_bert::Readout;
 
 /// What a finished run reports.
 #[derive(Clone, Debug, serde::Serialize)]

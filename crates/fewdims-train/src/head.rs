@@ -169,4 +169,3 @@ pub fn forward(
 ) -> Tensor<2> {
     head.forward(fewdims_bert::readout_vector(encoder, readout, input))
 }
-

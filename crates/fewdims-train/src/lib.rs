@@ -16,9 +16,9 @@ pub mod train;
 
 use std::path::{Path, PathBuf};
 
-pub use finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
 pub use cross::{CrossConfig, CrossSummary, cross_finetune};
 pub use finetune::{RunSummary, finetune};
+pub use finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
 
 /// Errors of a finetune or cross-finetune.
 #[derive(Debug, thiserror::Error)]

@@ -13,13 +13,13 @@ use fewdims_data::TokenSplit;
 use crate::TrainError;
 use crate::batches::train_batches;
 use crate::checkpoint::{Checkpoint, EpochState};
-use crate::finetune_config::FinetuneConfig;
-use crate::eval::{BatchTargets, batch_targets, predict, score, target};
-use crate::head::ClassifierHead;
 use crate::clip::clip_global_norm;
+use crate::eval::{BatchTargets, batch_targets, predict, score, target};
+use crate::finetune_config::FinetuneConfig;
+use crate::head::ClassifierHead;
 use crate::head::forward;
-use fewdims_bert::Readout;
 use crate::progress::Progress;
+use fewdims_bert::Readout;
 
 pub use fewdims_schema::run::MetricRow;
 

@@ -51,7 +51,12 @@ fn reads_every_readout_from_real_tokens_only() {
         1.0, 0.0, 0.0, 3.0, 2.0, 2.0, // item 0: norms 1, 9, 8
         5.0, 5.0, 1.0, -1.0, 100.0, 100.0, // item 1: norms 50, 2; padding 20000
     ];
-    let tokens = [ReadoutKind::Cls, ReadoutKind::Mean, ReadoutKind::MaxNorm, ReadoutKind::Pos(2)];
+    let tokens = [
+        ReadoutKind::Cls,
+        ReadoutKind::Mean,
+        ReadoutKind::MaxNorm,
+        ReadoutKind::Pos(2),
+    ];
     let lens = [3, 2];
     let mut r = HostReadouts::new(&tokens, &lens, 2, 2, true);
     r.add_layer(1, &states, 3);

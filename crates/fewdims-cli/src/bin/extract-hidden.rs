@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use fewdims_backend::DeviceArgs;
-use fewdims_schema::vocab::ReadoutKind;
 use fewdims_extract::{ExtractConfig, extract};
+use fewdims_schema::vocab::ReadoutKind;
 
 #[derive(Parser, Debug)]
 #[command(about = "Extract every layer's readout vectors of a model on a token parquet")]

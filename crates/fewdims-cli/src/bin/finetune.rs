@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 use fewdims_backend::DeviceArgs;
-use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, ReadoutKind};
 use fewdims_schema::run::RunConfig;
+use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, ReadoutKind};
 use fewdims_train::{FinetuneConfig, Hyper, ReadoutSpec, finetune};
 
 #[derive(Parser, Debug)]

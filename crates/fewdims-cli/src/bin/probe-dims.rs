@@ -7,11 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use fewdims_probe::ablate::{AblateConfig, ablate_run};
-use fewdims_probe::probe_dims::{ProbeDimsConfig, ProbeProgress, probe_dims};
-use fewdims_probe::Settings;
+use fewdims_probe::probe_dims::{ProbeFlags, probe_bar, probe_dims};
 use fewdims_schema::probe::Method;
-use fewdims_schema::vocab::Layer;
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// Probe hidden states per layer and readout: full vector, single dims, all pairs, greedy
 /// forward selection and backward elimination; or ablate a fine-tuned run's head.
@@ -34,30 +31,8 @@ struct Args {
     /// Output parquet (probes/<id>/<task>.parquet).
     #[arg(long)]
     out: PathBuf,
-    /// Comma-separated modes among full, single, pair, greedy, backward; or `ablate` alone.
-    #[arg(long, default_value = "full,single,pair,greedy,backward", value_delimiter = ',')]
-    methods: Vec<String>,
-    /// Comma-separated readouts (default: every readout in the files).
-    #[arg(long, value_delimiter = ',')]
-    readouts: Vec<String>,
-    /// `all`, or comma-separated layers (0 = embeddings, -1 = last).
-    #[arg(long, default_value = "all", allow_hyphen_values = true)]
-    layers: String,
-    /// Inverse L2 strength of logistic probes (scikit-learn's C).
-    #[arg(long, default_value_t = 1.0)]
-    c: f64,
-    /// L2 strength of ridge probes (regression tasks).
-    #[arg(long, default_value_t = 1.0)]
-    alpha: f64,
-    /// Greedy forward selection goes up to this many dims.
-    #[arg(long, default_value_t = 5)]
-    greedy_k: usize,
-    /// Backward elimination starts from this many dims (best pair + best single dims).
-    #[arg(long, default_value_t = 3)]
-    backward_from: usize,
-    /// Newton tolerance (largest coefficient change, standardized units).
-    #[arg(long, default_value_t = 1e-4)]
-    tol: f64,
+    #[command(flatten)]
+    probe: ProbeFlags,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -72,67 +47,63 @@ struct Args {
     any_source: bool,
 }
 
-struct Bar(ProgressBar);
-
-impl ProbeProgress for Bar {
-    fn start(&self, total: u64) {
-        self.0.set_length(total);
-    }
-    fn inc(&self, n: u64) {
-        self.0.inc(n);
-    }
-    fn message(&self, msg: String) {
-        self.0.set_message(msg);
-    }
-}
-
 fn main() -> Result<()> {
     let a = Args::parse();
-    let methods = a.methods.iter().map(|m| Method::parse(m.trim()).with_context(|| {
-        format!("--methods: unknown method {m:?} (expected full, single, pair, greedy, backward, or ablate alone)")
-    })).collect::<Result<Vec<_>>>()?;
+    let methods = a.probe.methods()?;
     if a.threads > 0 {
-        rayon::ThreadPoolBuilder::new().num_threads(a.threads).build_global()?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(a.threads)
+            .build_global()?;
     }
-    let split = |given: &Option<PathBuf>, name: &str| {
-        given.clone().or_else(|| a.hidden.as_ref().map(|d| d.join(format!("{name}.safetensors"))))
+    let file = |given: &Option<PathBuf>, split: &str| {
+        let in_dir = || {
+            a.hidden
+                .as_ref()
+                .map(|d| d.join(format!("{split}.safetensors")))
+        };
+        given.clone().or_else(in_dir)
     };
-    let test = split(&a.test, "test").filter(|t| a.test.is_some() || t.exists());
+    let test = file(&a.test, "test").filter(|t| a.test.is_some() || t.exists());
     if methods.contains(&Method::Ablate) {
         if methods.len() > 1 {
-            bail!("--methods ablate scores a fine-tuned head and writes its own table: run it alone \
-                   (--methods ablate --run RUN --out probes/<id>/<task>-ablate.parquet)");
+            bail!(
+                "--methods ablate scores a fine-tuned head and writes its own table: run it alone"
+            );
         }
-        let run = a.run.clone().context("--methods ablate needs --run RUN (a fine-tuned run dir)")?;
-        if !a.readouts.is_empty() || a.layers != "all" {
-            bail!("--methods ablate reads the run's own readout and layer (from its run.json); drop --readouts and --layers");
+        let run = a
+            .run
+            .context("--methods ablate needs --run RUN (a fine-tuned run dir)")?;
+        if !a.probe.readouts.is_empty() || a.probe.layers != "all" {
+            bail!(
+                "--methods ablate reads the run's readout and layer from its run.json: drop --readouts and --layers"
+            );
         }
-        let dev = split(&a.dev, "dev").context("give --hidden DIR (the hidden states extracted from the run), or --dev [--test]")?;
-        let o = ablate_run(&AblateConfig { run: run.clone(), dev, test, out: a.out.clone(), any_source: a.any_source })?;
+        let dev =
+            file(&a.dev, "dev").context("give --hidden DIR (extracted from the run) or --dev")?;
+        let cfg = AblateConfig {
+            run,
+            dev,
+            test,
+            out: a.out,
+            any_source: a.any_source,
+        };
+        let o = ablate_run(&cfg)?;
         o.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
         print!("{o}");
-        if let Some(note) = o.mismatch_note() {
-            eprintln!("note: {note}");
-        }
+        o.mismatch_note()
+            .into_iter()
+            .for_each(|n| eprintln!("note: {n}"));
         return Ok(());
     }
     if a.run.is_some() {
         bail!("--run is for --methods ablate only (the probes fit their own heads)");
     }
-    let (Some(train), Some(dev)) = (split(&a.train, "train"), split(&a.dev, "dev")) else {
+    let (Some(train), Some(dev)) = (file(&a.train, "train"), file(&a.dev, "dev")) else {
         bail!("give --hidden DIR, or --train and --dev");
     };
-    let layers = (a.layers != "all")
-        .then(|| a.layers.split(',').map(str::parse).collect::<Result<Vec<Layer>, _>>())
-        .transpose()?;
-    let settings = Settings { c: a.c, alpha: a.alpha, tol: a.tol, ..Settings::default() };
-    let cfg = ProbeDimsConfig { train, dev, test, out: a.out.clone(), methods, readouts: a.readouts.clone(),
-        layers, settings, greedy_k: a.greedy_k, backward_from: a.backward_from };
-    let pb = if a.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    pb.set_style(ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:30}] {human_pos}/{human_len} probes, {per_sec}, ETA {eta} {msg}")?);
-    let s = probe_dims(&cfg, &Bar(pb.clone()))?;
-    pb.finish_and_clear();
-    print!("{s}");
+    let bar = probe_bar(a.quiet);
+    let summary = probe_dims(&a.probe.config(train, dev, test, a.out)?, &bar)?;
+    bar.finish_and_clear();
+    print!("{summary}");
     Ok(())
 }

@@ -59,7 +59,8 @@ fn main() -> Result<()> {
         return Ok(());
     }
     if let Some(md) = &args.claims_of {
-        let text = std::fs::read_to_string(md).with_context(|| format!("reading {}", md.display()))?;
+        let text =
+            std::fs::read_to_string(md).with_context(|| format!("reading {}", md.display()))?;
         let section = fewdims_report::claims_section(&text)
             .with_context(|| format!("{}: no claims section", md.display()))?;
         print!("{section}");

@@ -1,6 +1,6 @@
 //! The registry's table: every task, built-in suite first, then GLUE.
 
-use super::{GlueSpec, GlueSplit, TaskKind, Source, TaskSpec};
+use super::{GlueSpec, GlueSplit, Source, TaskKind, TaskSpec};
 
 const ACC: &[&str] = &["accuracy"];
 const ACC_F1: &[&str] = &["accuracy", "f1"];

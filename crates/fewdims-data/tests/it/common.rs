@@ -3,7 +3,7 @@
 
 use arrow::array::{ArrayRef, Float32Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use fewdims_data::registry::{GlueSpec, TaskKind, Source, TaskSpec};
+use fewdims_data::registry::{GlueSpec, Source, TaskKind, TaskSpec};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -208,7 +208,9 @@ pub fn write_tsv(path: &Path, spec: &TaskSpec, split: &str, rows: &[Row]) {
     }
     let label_text = |r: &Row| match spec.kind {
         TaskKind::Regression => format!("{}", r.score),
-        TaskKind::Classification if g.tsv_label_names => spec.label_names[r.class as usize].to_string(),
+        TaskKind::Classification if g.tsv_label_names => {
+            spec.label_names[r.class as usize].to_string()
+        }
         TaskKind::Classification => r.class.to_string(),
     };
     match &header {

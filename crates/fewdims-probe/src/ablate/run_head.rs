@@ -58,14 +58,21 @@ impl RunHead {
 
     /// `linear` or `mlp`, as `--head` names the head found.
     pub fn kind(&self) -> &'static str {
-        if self.head.dense.is_some() { "mlp" } else { "linear" }
+        if self.head.dense.is_some() {
+            "mlp"
+        } else {
+            "linear"
+        }
     }
 }
 
 /// One `[out, in]` layer `<stem>.weight` / `<stem>.bias` of the head.
 fn linear(path: &Path, tensors: &TensorMap, stem: &str) -> Result<LinearHead, ProbeError> {
     let (ws, w) = tensors.get(&format!("{stem}.weight")).ok_or_else(|| {
-        bad(format!("{}: `{stem}.weight` is missing or not float", path.display()))
+        bad(format!(
+            "{}: `{stem}.weight` is missing or not float",
+            path.display()
+        ))
     })?;
     let (bs, b) = tensors
         .get(&format!("{stem}.bias"))
@@ -89,9 +96,15 @@ fn read_head(dir: &Path, run: &RunFile, warnings: &mut Vec<String>) -> Result<Fc
     let path = dir.join(MODEL_FILE);
     let json = dir.join(RUN_FILE);
     if !path.is_file() {
-        return Err(bad(format!("{}: missing (the run's weights)", path.display())));
+        return Err(bad(format!(
+            "{}: missing (the run's weights)",
+            path.display()
+        )));
     }
-    let (w_name, b_name) = (format!("{HEAD_OUT_PROJ}.weight"), format!("{HEAD_OUT_PROJ}.bias"));
+    let (w_name, b_name) = (
+        format!("{HEAD_OUT_PROJ}.weight"),
+        format!("{HEAD_OUT_PROJ}.bias"),
+    );
     // The header first: a file without a head is refused before its tensors are read.
     let names = tensor_names(&path)?;
     if !names.contains(&w_name) || !names.contains(&b_name) {
@@ -113,7 +126,11 @@ fn read_head(dir: &Path, run: &RunFile, warnings: &mut Vec<String>) -> Result<Fc
         dense,
         out_proj: linear(&path, &tensors, HEAD_OUT_PROJ)?,
     };
-    let found = if head.dense.is_some() { "mlp" } else { "linear" };
+    let found = if head.dense.is_some() {
+        "mlp"
+    } else {
+        "linear"
+    };
     let said = run.config.head.to_string();
     if said != found {
         return Err(bad(format!(

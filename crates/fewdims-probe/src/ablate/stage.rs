@@ -79,15 +79,24 @@ fn check_hidden(
     let layer = run.layer_index;
     let bad = |m: String| Err(ProbeError::Invalid(m));
     if run.task != meta.task {
-        return bad(format!("{file}: task {:?}, but run {dir} was fine-tuned on {:?}", meta.task, run.task));
+        return bad(format!(
+            "{file}: task {:?}, but run {dir} was fine-tuned on {:?}",
+            meta.task, run.task
+        ));
     }
     if run.kind != meta.kind {
-        return bad(format!("{file}: a {} task, but run {dir} is {}", meta.kind.as_str(), run.kind.as_str()));
+        return bad(format!(
+            "{file}: a {} task, but run {dir} is {}",
+            meta.kind.as_str(),
+            run.kind.as_str()
+        ));
     }
     let outputs = head.outputs();
     match meta.kind {
         TaskKind::Regression if outputs != 1 => {
-            return bad(format!("{file}: a regression task, but the run's head has {outputs} outputs"));
+            return bad(format!(
+                "{file}: a regression task, but the run's head has {outputs} outputs"
+            ));
         }
         TaskKind::Classification
             if !meta.label_names.is_empty() && meta.label_names.len() != outputs =>

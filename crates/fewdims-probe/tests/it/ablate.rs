@@ -206,7 +206,12 @@ fn setup(name: &str, spec: &RunSpec) -> (PathBuf, PathBuf, PathBuf) {
     (root, run, hidden)
 }
 
-fn ablate(run: &Path, hidden: &Path, out: &Path, any_source: bool) -> Result<AblateOutcome, ProbeError> {
+fn ablate(
+    run: &Path,
+    hidden: &Path,
+    out: &Path,
+    any_source: bool,
+) -> Result<AblateOutcome, ProbeError> {
     ablate_run(&AblateConfig {
         run: run.into(),
         dev: hidden.join("dev.safetensors"),
@@ -219,7 +224,10 @@ fn ablate(run: &Path, hidden: &Path, out: &Path, any_source: bool) -> Result<Abl
 fn assert_refused(r: Result<AblateOutcome, ProbeError>, needle: &str) {
     match r {
         Ok(o) => panic!("expected a refusal with {needle:?}, got {o}"),
-        Err(e) => assert!(e.to_string().contains(needle), "expected {needle:?} in: {e}"),
+        Err(e) => assert!(
+            e.to_string().contains(needle),
+            "expected {needle:?} in: {e}"
+        ),
     }
 }
 
@@ -263,7 +271,10 @@ fn ablate_finds_the_one_dim_that_carries_the_task() {
     let out = root.join("probes/toy-dims3/toy-ablate.parquet");
     let o = ablate(&run, &hidden, &out, false).unwrap();
     check_table(&out);
-    assert_eq!((o.head_kind, o.token.as_str(), o.layer), ("linear", "cls", 2));
+    assert_eq!(
+        (o.head_kind, o.token.as_str(), o.layer),
+        ("linear", "cls", 2)
+    );
     assert!(o.to_string().contains("linear head on cls layer 2"), "{o}");
     assert_eq!(o.run_dev, Some(0.9));
 }
@@ -288,19 +299,49 @@ fn ablate_refusals_name_the_problem() {
     let no_run = |spec: RunSpec, name: &str| write_run(&root, name, &spec);
 
     // A run dir without run.json.
-    let bare = no_run(RunSpec { with_run_json: false, ..RunSpec::default() }, "bare");
-    assert_refused(ablate(&bare, &hidden, &out, false), "not a finished run (no run.json)");
+    let bare = no_run(
+        RunSpec {
+            with_run_json: false,
+            ..RunSpec::default()
+        },
+        "bare",
+    );
+    assert_refused(
+        ablate(&bare, &hidden, &out, false),
+        "not a finished run (no run.json)",
+    );
     // A model.safetensors without the head.
-    let headless = no_run(RunSpec { with_head: false, ..RunSpec::default() }, "headless");
+    let headless = no_run(
+        RunSpec {
+            with_head: false,
+            ..RunSpec::default()
+        },
+        "headless",
+    );
     assert_refused(ablate(&headless, &hidden, &out, false), "no head");
     // More than 16 selected dims.
-    let wide = no_run(RunSpec { dims: (0..17).collect(), ..RunSpec::default() }, "wide");
+    let wide = no_run(
+        RunSpec {
+            dims: (0..17).collect(),
+            ..RunSpec::default()
+        },
+        "wide",
+    );
     assert_refused(ablate(&wide, &hidden, &out, false), "at most 16");
     // The run reads max-norm; the hidden files hold cls and mean only.
-    let maxnorm = no_run(RunSpec { token: "max-norm", ..RunSpec::default() }, "maxnorm");
+    let maxnorm = no_run(
+        RunSpec {
+            token: "max-norm",
+            ..RunSpec::default()
+        },
+        "maxnorm",
+    );
     let hidden_mn = root.join("hidden/maxnorm/toy");
     write_hidden(&hidden_mn, "toy/maxnorm", &maxnorm);
-    assert_refused(ablate(&maxnorm, &hidden_mn, &out, false), "no readout `max-norm`");
+    assert_refused(
+        ablate(&maxnorm, &hidden_mn, &out, false),
+        "no readout `max-norm`",
+    );
     // Hidden states of another model (the pretrained one): refused, unless any_source.
     let pretrained = root.join("models/pretrained");
     std::fs::create_dir_all(&pretrained).unwrap();
@@ -308,5 +349,9 @@ fn ablate_refusals_name_the_problem() {
     write_hidden(&hidden_pre, "pretrained", &pretrained);
     assert_refused(ablate(&run, &hidden_pre, &out, false), "not of run");
     let o = ablate(&run, &hidden_pre, &out, true).unwrap();
-    assert!(o.warnings.iter().any(|w| w.contains("not of run")), "{:?}", o.warnings);
+    assert!(
+        o.warnings.iter().any(|w| w.contains("not of run")),
+        "{:?}",
+        o.warnings
+    );
 }

@@ -3,9 +3,9 @@
 use arrow::array::{Array, Float64Array, ListArray, StringArray, UInt16Array, UInt32Array};
 use arrow::datatypes::DataType;
 use fewdims_probe::probe_rows::{ProbeGroup, write_probes};
-use fewdims_tables::cka::{CkaRow, write as write_cka};
 use fewdims_probe::{Metric, ProbeResult};
 use fewdims_schema::probe::*;
+use fewdims_tables::cka::{CkaRow, write as write_cka};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 fn result(method: Method, dims: &[u16], dev: f64) -> ProbeResult {

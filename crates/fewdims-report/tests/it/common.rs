@@ -121,7 +121,11 @@ pub fn write_probe(path: &Path, rows: &[P]) {
     let mut all = Vec::new();
     for (layer, readout, method, dims, dev, test) in rows {
         let method = Method::parse(method).unwrap();
-        let k = if method == Method::Full { HIDDEN as u16 } else { dims.len() as u16 };
+        let k = if method == Method::Full {
+            HIDDEN as u16
+        } else {
+            dims.len() as u16
+        };
         for (metric, shift) in [("accuracy", 0.0), ("f1", 0.05)] {
             all.push(ProbeRow {
                 layer: *layer,
@@ -137,7 +141,8 @@ pub fn write_probe(path: &Path, rows: &[P]) {
         }
     }
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let meta = [("task", "movie"), ("metrics", "accuracy,f1")].map(|(k, v)| (k.to_string(), v.to_string()));
+    let meta = [("task", "movie"), ("metrics", "accuracy,f1")]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
     fewdims_tables::probe::write(path, &all, &meta).unwrap();
 }
 
@@ -185,15 +190,17 @@ pub type C<'a> = (u32, &'a str, &'a str, &'a str, &'a str, &'a str, f64);
 pub fn write_cross(path: &Path, rows: &[C<'static>]) {
     let rows: Vec<CrossRow> = rows
         .iter()
-        .map(|&(step, trained, eval, mode, split, metric, value)| CrossRow {
-            step,
-            trained_task: trained.into(),
-            eval_task: eval.into(),
-            mode: Mode::parse(mode).unwrap(),
-            split: split.into(),
-            metric: metric.into(),
-            value,
-        })
+        .map(
+            |&(step, trained, eval, mode, split, metric, value)| CrossRow {
+                step,
+                trained_task: trained.into(),
+                eval_task: eval.into(),
+                mode: Mode::parse(mode).unwrap(),
+                split: split.into(),
+                metric: metric.into(),
+                value,
+            },
+        )
         .collect();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let meta = [("tasks".to_string(), "movie,news".to_string())];

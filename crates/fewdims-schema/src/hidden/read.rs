@@ -12,8 +12,8 @@ use safetensors::Dtype;
 use safetensors::tensor::{Metadata, TensorInfo};
 
 use super::{
-    HiddenError, HiddenMeta, HiddenStates, TaskKind, Labels, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS,
-    TENSOR_TOKENS, TokenStates, readout_layers,
+    HiddenError, HiddenMeta, HiddenStates, Labels, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS,
+    TENSOR_TOKENS, TaskKind, TokenStates, readout_layers,
 };
 
 /// An open, validated hidden-state file.

@@ -10,7 +10,7 @@ use safetensors::Dtype;
 use safetensors::tensor::{Metadata, TensorInfo};
 
 use super::{
-    HiddenError, HiddenMeta, TaskKind, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS, TENSOR_TOKENS,
+    HiddenError, HiddenMeta, TENSOR_IDX, TENSOR_LABEL, TENSOR_OFFSETS, TENSOR_TOKENS, TaskKind,
     readout_layers,
 };
 

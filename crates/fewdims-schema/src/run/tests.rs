@@ -70,7 +70,10 @@ fn refuses_other_formats_naming_the_file() {
     v["format"] = "fewdims-run-v9".into();
     let err = RunFile::parse(Path::new("x/run.json"), v.to_string().as_bytes()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("x/run.json") && msg.contains("fewdims-run-v9"), "{msg}");
+    assert!(
+        msg.contains("x/run.json") && msg.contains("fewdims-run-v9"),
+        "{msg}"
+    );
     v.as_object_mut().unwrap().remove("format");
     let msg = RunFile::parse(Path::new("x/run.json"), v.to_string().as_bytes())
         .unwrap_err()
@@ -85,7 +88,10 @@ fn names_a_bad_field() {
     let msg = RunFile::parse(Path::new("x/run.json"), v.to_string().as_bytes())
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("x/run.json") && msg.contains("firstish"), "{msg}");
+    assert!(
+        msg.contains("x/run.json") && msg.contains("firstish"),
+        "{msg}"
+    );
     v["config"]["readout"]["token"] = "mean".into();
     v.as_object_mut().unwrap().remove("layer_index");
     let msg = RunFile::parse(Path::new("x/run.json"), v.to_string().as_bytes())
@@ -115,5 +121,8 @@ fn missing_run_is_named() {
     let msg = RunFile::read(Path::new("/nonexistent/run-dir"))
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("/nonexistent/run-dir") && msg.contains("finetune it first"), "{msg}");
+    assert!(
+        msg.contains("/nonexistent/run-dir") && msg.contains("finetune it first"),
+        "{msg}"
+    );
 }

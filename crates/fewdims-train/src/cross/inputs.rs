@@ -10,8 +10,8 @@ use fewdims_schema::vocab::{Freeze, Head};
 
 use super::{CrossConfig, step_dir};
 use crate::TrainError;
-use crate::finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
 use crate::finetune::{subsample, validate};
+use crate::finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
 use crate::train::MetricRow;
 
 /// The token parquets of one task.

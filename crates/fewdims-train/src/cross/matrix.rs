@@ -86,8 +86,9 @@ pub fn write_parquet(
 /// The value shown for a task in a mode after a step: its first metric, test (dev without test).
 fn headline<'r>(rows: &'r [CrossRow], step: usize, task: &str, mode: Mode) -> Option<&'r CrossRow> {
     let of = |split: &str| {
-        rows.iter()
-            .find(|r| r.step as usize == step && r.eval_task == task && r.mode == mode && r.split == split)
+        rows.iter().find(|r| {
+            r.step as usize == step && r.eval_task == task && r.mode == mode && r.split == split
+        })
     };
     of("test").or_else(|| of("dev"))
 }

@@ -25,8 +25,8 @@ use crate::finetune_config::Hyper;
 use crate::{TrainError, finetune};
 
 pub use inputs::{RunInfo, TaskSplits};
-pub use overrides::{HyperOverrides, StepOverrides, steps_in};
 pub use matrix::CrossRow;
+pub use overrides::{HyperOverrides, StepOverrides, steps_in};
 pub use score::RetrainSettings;
 
 /// What happens to the heads of earlier tasks after a later step.

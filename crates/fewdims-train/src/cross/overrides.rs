@@ -62,7 +62,15 @@ impl HyperOverrides {
         macro_rules! set {
             ($($f:ident),*) => { $(if let Some(v) = self.$f { h.$f = v; })* };
         }
-        set!(epochs, batch_size, eval_batch_size, lr, weight_decay, warmup_ratio, seed);
+        set!(
+            epochs,
+            batch_size,
+            eval_batch_size,
+            lr,
+            weight_decay,
+            warmup_ratio,
+            seed
+        );
         if self.head_lr.is_some() {
             h.head_lr = self.head_lr;
         }

@@ -8,7 +8,7 @@ use burn::nn::loss::{CrossEntropyLossConfig, MseLoss, Reduction};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use fewdims_bert::{BertInput, BertModel};
-use fewdims_data::{TaskKind, Label, TokenSplit};
+use fewdims_data::{Label, TaskKind, TokenSplit};
 use fewdims_probe::search::{Buffers, Prober, best};
 use fewdims_probe::{Metric, Problem, Settings};
 use fewdims_schema::cross::Mode;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use fewdims_bert::Readout;
 use fewdims_bert::load_model_dir;
 use fewdims_data::registry::task as task_spec;
 use fewdims_data::tokfile::write_token_split;
@@ -11,7 +12,6 @@ use fewdims_schema::cross::{self as schema, Mode};
 use fewdims_train::cross::{CrossRow, CrossStep, EarlierHeads, StepOverrides, TaskSplits};
 use fewdims_train::eval::{predict, score, target};
 use fewdims_train::head::ClassifierHead;
-use fewdims_bert::Readout;
 use fewdims_train::{CrossConfig, CrossSummary, FinetuneConfig, cross_finetune, finetune};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
@@ -164,7 +164,11 @@ fn matrix_has_a_row_per_step_task_mode_split_and_metric() {
         }
     }
     assert_eq!(s.rows.len(), expected);
-    assert!(s.rows.iter().all(|r| r.trained_task == s.tasks[r.step as usize]));
+    assert!(
+        s.rows
+            .iter()
+            .all(|r| r.trained_task == s.tasks[r.step as usize])
+    );
     for r in &s.rows {
         let ok = match r.metric.as_str() {
             "accuracy" => (0.0..=1.0).contains(&r.value),

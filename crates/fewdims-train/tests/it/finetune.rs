@@ -215,8 +215,18 @@ fn every_readout_head_and_freeze_trains() {
             Freeze::None,
         ),
         (ReadoutKind::Mean, Dims::First(3), Head::Mlp, Freeze::All),
-        (ReadoutKind::Pos(1), Dims::All, Head::Linear, Freeze::Below(1)),
-        (ReadoutKind::Pooler, Dims::All, Head::Linear, Freeze::Embeddings),
+        (
+            ReadoutKind::Pos(1),
+            Dims::All,
+            Head::Linear,
+            Freeze::Below(1),
+        ),
+        (
+            ReadoutKind::Pooler,
+            Dims::All,
+            Head::Linear,
+            Freeze::Embeddings,
+        ),
     ]
     .into_iter()
     .enumerate()
