@@ -69,4 +69,4 @@ sweep: sweep-token sweep-dims sweep-layer sweep-freeze
 
 # One line per run: name, best epoch, dev and test metrics.
 runs-summary: $(BIN)/report
-	@$(BIN)/report --summary $(RUNS_SHOWN)
+	@$(if $(strip $(RUNS_SHOWN)),$(BIN)/report --summary $(RUNS_SHOWN),echo "runs-summary: no runs (RUNS_SHOWN is empty)")

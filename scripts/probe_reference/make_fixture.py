@@ -5,7 +5,7 @@ Reads a hidden-state folder (train/dev/test.safetensors, the fewdims contract), 
 scikit-learn's LogisticRegression on StandardScaler'd features of the chosen readouts at one
 layer (default: the top layer, cls and mean), and writes a small JSON fixture with the dev/test
 accuracies, the settings and the sha256 of each file. The Rust test
-(crates/fewdims-probe/tests/sklearn.rs) refits with fewdims and checks it is within 1 point.
+(crates/fewdims-probe/tests/it/sklearn.rs) refits with fewdims and checks it is within 1 point.
 
   make_fixture.py --hidden hidden/pretrained/movie --out crates/fewdims-probe/tests/fixtures/sklearn_movie.json
   make_fixture.py --synthetic DIR --out FIXTURE   # first writes small synthetic hidden files to DIR

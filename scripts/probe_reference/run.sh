@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the scikit-learn reference fixtures for crates/fewdims-probe/tests/sklearn.rs.
+# Makes the scikit-learn reference fixtures for crates/fewdims-probe/tests/it/sklearn.rs.
 #   scripts/probe_reference/run.sh                  # synthetic fixture (committed)
 #   scripts/probe_reference/run.sh hidden/pretrained/movie   # real features, once extract-hidden ran
 set -euo pipefail

@@ -2,7 +2,7 @@
 //! the table `fewdims_schema::readout_kind`). Two paths side by side: on the device
 //! ([`token_readout`], [`device_readouts`]; training, eval, GPUs) and on the host
 //! ([`HostReadouts`]; extraction on CPU devices, one pass over each item's real tokens). A new
-//! kind needs both, and a case in `tests/readout.rs`.
+//! kind needs both, and a case in `tests/it/readout.rs`.
 
 use burn::tensor::{Int, Tensor};
 
@@ -123,6 +123,7 @@ pub fn device_readouts(
 /// (and the per-token states) comes from one pass over each item's real tokens. On a CPU this
 /// replaces the device path's stacking of all layers and its masked elementwise passes
 /// (measured ~10% of extraction on movie).
+///
 /// One batch's layers, read into per-readout rows `[B, layers·H]` and optional per-token states
 /// `[sum(lens), layers, H]`.
 pub struct HostReadouts<'a> {

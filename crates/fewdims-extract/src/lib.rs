@@ -228,8 +228,7 @@ pub fn extract(config: &ExtractConfig) -> Result<ExtractReport, ExtractError> {
 
     let (num_layers, hidden) = (model.num_layers(), model.hidden_size());
     let names: Vec<String> = config.readouts.iter().map(|t| t.to_string()).collect();
-    let kind =
-        TaskKind::parse(split.meta.kind.as_str()).expect("the data and schema crates share kinds");
+    let kind = split.meta.kind;
     let meta = HiddenMeta {
         model: config
             .model_name

@@ -42,11 +42,6 @@ pub enum ProbeError {
     Mismatch { a: PathBuf, b: PathBuf, msg: String },
     #[error("{path}: {err}")]
     Io { path: PathBuf, err: std::io::Error },
-    #[error("{path}: {err}")]
-    Parquet {
-        path: PathBuf,
-        err: parquet::errors::ParquetError,
-    },
     #[error(transparent)]
     Table(#[from] fewdims_tables::TableError),
     #[error(transparent)]

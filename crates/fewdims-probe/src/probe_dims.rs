@@ -10,7 +10,7 @@ use fewdims_schema::probe::Method;
 use fewdims_schema::vocab::Layer;
 
 use crate::data::HiddenSet;
-use crate::probe_rows::{ProbeGroup, ProbeTableWriter, hidden_files, table_metadata};
+use crate::probe_rows::{ProbeGroup, ProbeGroupWriter, hidden_files, table_metadata};
 use crate::search::{Progress, backward_start, best};
 use crate::{ProbeError, ProbeResult, Prober, Settings};
 
@@ -206,7 +206,7 @@ pub fn probe_dims(
 ) -> Result<ProbeDimsSummary, ProbeError> {
     if let Some(m) = cfg.methods.iter().find(|m| **m == Method::Ablate) {
         return Err(ProbeError::Invalid(format!(
-            "--methods {m} runs alone (ablate_run), not among the probes"
+            "--methods {m} scores a fine-tuned head and runs alone, not among the probes"
         )));
     }
     let set = HiddenSet::open(&cfg.train, &cfg.dev, cfg.test.as_deref())?;
@@ -269,7 +269,7 @@ pub fn probe_dims(
         "backward_from": cfg.backward_from, "selection": format!("dev {}", meta.metrics[0]),
     });
     let kv = table_metadata(&meta, files, &settings_json);
-    let mut table = ProbeTableWriter::create(&cfg.out, &set.metrics, &kv)?;
+    let mut table = ProbeGroupWriter::create(&cfg.out, &set.metrics, &kv)?;
     let started = Instant::now();
     let mut probes = 0;
     let mut lines = vec![];

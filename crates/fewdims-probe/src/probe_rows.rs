@@ -61,12 +61,12 @@ pub fn group_rows(g: &ProbeGroup, metrics: &[Metric]) -> Vec<ProbeRow> {
 
 /// Streams probe groups into a probe table; nothing appears at `path` until `finish`.
 #[derive(Debug)]
-pub struct ProbeTableWriter<'p> {
+pub struct ProbeGroupWriter<'p> {
     rows: RowWriter<'p>,
     metrics: Vec<Metric>,
 }
 
-impl<'p> ProbeTableWriter<'p> {
+impl<'p> ProbeGroupWriter<'p> {
     /// Starts the table; `meta` becomes file and schema key-value metadata.
     pub fn create(
         path: &'p Path,
@@ -97,7 +97,7 @@ pub fn write_probes(
     metrics: &[Metric],
     meta: &[(String, String)],
 ) -> Result<usize, ProbeError> {
-    let mut w = ProbeTableWriter::create(path, metrics, meta)?;
+    let mut w = ProbeGroupWriter::create(path, metrics, meta)?;
     for g in groups {
         w.write(g)?;
     }

@@ -12,12 +12,6 @@ pub enum ReportError {
         #[source]
         err: std::io::Error,
     },
-    #[error("{path}: not valid JSON: {err}")]
-    Json {
-        path: PathBuf,
-        #[source]
-        err: serde_json::Error,
-    },
     #[error(transparent)]
     Table(#[from] fewdims_tables::TableError),
     #[error(transparent)]
@@ -27,18 +21,6 @@ pub enum ReportError {
         path: PathBuf,
         field: String,
         expected: String,
-    },
-    #[error("{path}: not a readable parquet file: {err}")]
-    Parquet {
-        path: PathBuf,
-        #[source]
-        err: parquet::errors::ParquetError,
-    },
-    #[error("{path}: column `{column}`: {msg}")]
-    Column {
-        path: PathBuf,
-        column: String,
-        msg: String,
     },
     #[error("{path}: writing CSV: {err}")]
     Csv {

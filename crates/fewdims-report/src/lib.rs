@@ -106,15 +106,15 @@ pub(crate) struct Inputs {
     pub cross: Vec<cross::CrossTable>,
     /// Tasks seen in any input (or the configured ones), sorted.
     pub tasks: Vec<String>,
+    /// run.json files of another format, skipped.
+    pub stale_runs: Vec<PathBuf>,
 }
 
 impl Inputs {
     fn read(cfg: &ReportConfig) -> Result<Self, ReportError> {
         let keep = |t: &str| cfg.tasks.is_empty() || cfg.tasks.iter().any(|x| x == t);
-        let runs: Vec<run_groups::RunRecord> = run_groups::scan_runs(&cfg.runs)?
-            .into_iter()
-            .filter(|r| keep(&r.task))
-            .collect();
+        let (runs, stale_runs) = run_groups::scan_runs(&cfg.runs)?;
+        let runs: Vec<run_groups::RunRecord> = runs.into_iter().filter(|r| keep(&r.task)).collect();
         let groups = run_groups::group_runs(runs);
         let (probes, ablations) = probes::scan_probes(&cfg.probes)?;
         let probes: Vec<_> = probes.into_iter().filter(|p| keep(&p.task)).collect();
@@ -134,6 +134,7 @@ impl Inputs {
         tasks.sort();
         tasks.dedup();
         Ok(Inputs {
+            stale_runs,
             runs_root: cfg.runs.clone(),
             probes_root: cfg.probes.clone(),
             groups,
@@ -263,6 +264,10 @@ pub fn build_report(cfg: &ReportConfig) -> Result<ReportSummary, ReportError> {
     sections::probes::write_ablations(&mut d, &inp)?;
     sections::change::write_cka(&mut d, &inp)?;
     sections::cross::write_cross(&mut d, &inp)?;
+    for path in &inp.stale_runs {
+        let what = format!("{}: a run.json of another format (skipped)", path.display());
+        d.missing("runs", &what, &format!("make {}", path.display()));
+    }
     let missing = d.missing.clone();
     if !missing.is_empty() {
         d.h2("Missing inputs");

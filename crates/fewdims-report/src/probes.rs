@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fewdims_schema::hidden::readout_layers;
+use fewdims_schema::hidden::is_last_layer_only;
 use fewdims_schema::probe::*;
 
 use crate::ReportError;
@@ -114,7 +114,7 @@ impl ProbeTable {
     pub fn last_layer(&self) -> Option<i32> {
         self.index
             .keys()
-            .filter(|k| readout_layers(&k.1, 2) != 1)
+            .filter(|k| !is_last_layer_only(&k.1))
             .map(|k| k.0)
             .max()
     }

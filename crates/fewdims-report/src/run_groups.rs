@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fewdims_schema::run::{RUN_FILE, RunFile};
+use fewdims_schema::run::{RUN_FILE, RunFile, RunFileError};
 
 use crate::ReportError;
 use crate::stats::Stat;
@@ -117,8 +117,10 @@ pub fn strip_seed(name: &str) -> &str {
 
 /// Reads every `<runs>/<task>/<name>/run.json` (hidden dirs and `runs/cross` are skipped).
 /// A missing `runs` dir gives no runs; an unreadable or malformed run.json is an error.
-pub fn scan_runs(root: &Path) -> Result<Vec<RunRecord>, ReportError> {
-    let mut out = Vec::new();
+/// Run dirs whose run.json has another format are skipped and returned apart (`stale`): make
+/// re-runs those in its DAG, and an old run outside it must not stop the report.
+pub fn scan_runs(root: &Path) -> Result<(Vec<RunRecord>, Vec<PathBuf>), ReportError> {
+    let (mut out, mut stale) = (Vec::new(), Vec::new());
     for task_dir in sorted_dirs(root)? {
         if task_dir.file_name().is_some_and(|n| n == "cross") {
             continue;
@@ -129,10 +131,13 @@ pub fn scan_runs(root: &Path) -> Result<Vec<RunRecord>, ReportError> {
                 continue;
             }
             let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
-            out.push(RunRecord::parse(&path, &text)?);
+            match RunRecord::parse(&path, &text) {
+                Err(ReportError::Run(RunFileError::Version { .. })) => stale.push(path),
+                r => out.push(r?),
+            }
         }
     }
-    Ok(out)
+    Ok((out, stale))
 }
 
 /// Sub-directories of `dir` not starting with `.`, sorted; none when `dir` does not exist.

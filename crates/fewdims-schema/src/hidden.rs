@@ -73,6 +73,12 @@ pub fn is_readout(name: &str) -> bool {
         .is_ok_and(|t| t.to_string() == name)
 }
 
+/// Whether readout `name` is read at the last layer only (the pooler; see `vocab::ReadoutKind`).
+pub fn is_last_layer_only(name: &str) -> bool {
+    name.parse::<crate::vocab::ReadoutKind>()
+        .is_ok_and(|k| k.spec().last_layer_only)
+}
+
 /// How many layers readout `name` holds in a file of `layers` (= L+1) layers (1 for a
 /// last-layer-only kind such as the pooler; see `vocab::ReadoutKind`).
 pub fn readout_layers(name: &str, layers: usize) -> usize {
@@ -251,7 +257,8 @@ impl HiddenMeta {
                 return Err(err(
                     META_READOUTS,
                     format!(
-                        "unknown readout {r:?} (expected cls, max-norm, mean, pos:N or pooler)"
+                        "unknown readout {r:?} (expected {})",
+                        crate::vocab::ReadoutKind::expected()
                     ),
                 ));
             }

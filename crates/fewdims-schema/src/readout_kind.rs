@@ -26,6 +26,8 @@ pub enum ReadoutKind {
 /// One row of [`READOUT_KINDS`].
 #[derive(Clone, Copy, Debug)]
 pub struct ReadoutKindSpec {
+    /// The kind (`Pos(0)` stands for every `pos:N`).
+    pub kind: ReadoutKind,
     /// The flag spelling; `pos:N` stands for `pos:0`, `pos:1`, ...
     pub name: &'static str,
     pub about: &'static str,
@@ -33,8 +35,14 @@ pub struct ReadoutKindSpec {
     pub last_layer_only: bool,
 }
 
-const fn spec(name: &'static str, about: &'static str, last_layer_only: bool) -> ReadoutKindSpec {
+const fn spec(
+    kind: ReadoutKind,
+    name: &'static str,
+    about: &'static str,
+    last_layer_only: bool,
+) -> ReadoutKindSpec {
     ReadoutKindSpec {
+        kind,
         name,
         about,
         last_layer_only,
@@ -43,19 +51,27 @@ const fn spec(name: &'static str, about: &'static str, last_layer_only: bool) ->
 
 /// Every readout kind, in the order help texts list them.
 pub const READOUT_KINDS: [ReadoutKindSpec; 5] = [
-    spec("cls", "the first token ([CLS])", false),
+    spec(ReadoutKind::Cls, "cls", "the first token ([CLS])", false),
     spec(
+        ReadoutKind::MaxNorm,
         "max-norm",
         "the token vector of largest L2 norm, padding excluded",
         false,
     ),
-    spec("mean", "the mean over real tokens", false),
     spec(
+        ReadoutKind::Mean,
+        "mean",
+        "the mean over real tokens",
+        false,
+    ),
+    spec(
+        ReadoutKind::Pos(0),
         "pos:N",
         "the token at position N (the last real one if shorter)",
         false,
     ),
     spec(
+        ReadoutKind::Pooler,
         "pooler",
         "BERT's pooler output (needs a pooler; last layer only)",
         true,
@@ -65,16 +81,13 @@ pub const READOUT_KINDS: [ReadoutKindSpec; 5] = [
 const POS_PREFIX: &str = "pos:";
 
 impl ReadoutKind {
-    /// Its row of [`READOUT_KINDS`].
+    /// Its row of [`READOUT_KINDS`] (the row of its variant).
     pub fn spec(self) -> &'static ReadoutKindSpec {
-        let i = match self {
-            ReadoutKind::Cls => 0,
-            ReadoutKind::MaxNorm => 1,
-            ReadoutKind::Mean => 2,
-            ReadoutKind::Pos(_) => 3,
-            ReadoutKind::Pooler => 4,
-        };
-        &READOUT_KINDS[i]
+        let variant = std::mem::discriminant(&self);
+        READOUT_KINDS
+            .iter()
+            .find(|k| std::mem::discriminant(&k.kind) == variant)
+            .expect("every variant has a row in READOUT_KINDS")
     }
 
     /// `cls, max-norm, mean, pos:N or pooler`, for error texts.
@@ -107,18 +120,16 @@ impl FromStr for ReadoutKind {
     type Err = VocabError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let kinds = [
-            ReadoutKind::Cls,
-            ReadoutKind::MaxNorm,
-            ReadoutKind::Mean,
-            ReadoutKind::Pooler,
-        ];
-        if let Some(k) = kinds.into_iter().find(|k| k.spec().name == t) {
-            return Ok(k);
+        if let Some(n) = t.strip_prefix(POS_PREFIX) {
+            return n
+                .parse()
+                .map(ReadoutKind::Pos)
+                .map_err(|_| err("--token", s, Self::expected()));
         }
-        t.strip_prefix(POS_PREFIX)
-            .and_then(|n| n.parse().ok())
-            .map(ReadoutKind::Pos)
+        READOUT_KINDS
+            .iter()
+            .find(|k| k.name == t && !matches!(k.kind, ReadoutKind::Pos(_)))
+            .map(|k| k.kind)
             .ok_or_else(|| err("--token", s, Self::expected()))
     }
 }
@@ -153,6 +164,10 @@ mod tests {
                 s
             };
             assert_eq!(k.spec().name, name);
+            assert_eq!(
+                std::mem::discriminant(&k.spec().kind),
+                std::mem::discriminant(&k)
+            );
         }
         assert_eq!(
             ReadoutKind::expected(),
@@ -160,6 +175,7 @@ mod tests {
         );
         let e = "pos:x".parse::<ReadoutKind>().unwrap_err().to_string();
         assert!(e.contains("pos:N or pooler"), "{e}");
+        assert!("pos:N".parse::<ReadoutKind>().is_err() && "Cls".parse::<ReadoutKind>().is_err());
         assert!(ReadoutKind::help().contains("pooler: BERT's pooler output"));
         assert_eq!(ReadoutKind::Pooler.layers_in_file(7), 1);
         assert_eq!(ReadoutKind::Mean.layers_in_file(7), 7);

@@ -52,14 +52,16 @@ pub enum RunFileError {
         source: std::io::Error,
     },
     #[error(
-        "{}: run.json format {found}, but this build reads {FORMAT}; re-run its finetune (make does so)",
+        "{}: run.json format {found}, but this build reads {FORMAT}; re-run its finetune (make does for every run of its DAG)",
         path.display()
     )]
     Version { path: PathBuf, found: String },
-    #[error("{}: not a valid {FORMAT} run.json: {err}", path.display())]
+    #[error("{}: not a valid {FORMAT} run.json: {}{msg}", path.display(), if field.is_empty() || field == "." { String::new() } else { format!("field `{field}`: ") })]
     Json {
         path: PathBuf,
-        err: serde_json::Error,
+        /// The field at fault (`config.hyper.lr`), when known.
+        field: String,
+        msg: String,
     },
 }
 
@@ -222,22 +224,31 @@ impl RunFile {
 
     /// Parses the bytes of `path` (named in errors).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, RunFileError> {
-        let json = |err| RunFileError::Json {
+        let json = |err: serde_json::Error| RunFileError::Json {
             path: path.into(),
-            err,
+            field: String::new(),
+            msg: err.to_string(),
         };
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json)?;
-        let found = value.get("format").and_then(|f| f.as_str());
-        if found != Some(FORMAT) {
+        let found = match value.get("format") {
+            Some(serde_json::Value::String(f)) if f == FORMAT => None,
+            Some(serde_json::Value::String(f)) => Some(format!("`{f}`")),
+            Some(other) => Some(format!("{other} (not a string)")),
+            None => Some("(none: written before formats were versioned)".into()),
+        };
+        if let Some(found) = found {
             return Err(RunFileError::Version {
                 path: path.into(),
-                found: found.map_or(
-                    "(none: written before formats were versioned)".into(),
-                    |f| format!("`{f}`"),
-                ),
+                found,
             });
         }
-        serde_json::from_value(value).map_err(json)
+        // Deserialized from the bytes, so an error names the field (`config.hyper.lr`) and line.
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(de).map_err(|e| RunFileError::Json {
+            path: path.into(),
+            field: e.path().to_string(),
+            msg: e.into_inner().to_string(),
+        })
     }
 
     /// Pretty JSON, as written to `run.json`.

@@ -79,10 +79,9 @@ impl<'p> Writer<'p> {
     ) -> Result<(), TableError> {
         let batch =
             RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())
-                .map_err(|e| TableError::Column {
+                .map_err(|e| TableError::Invalid {
                     path: self.path.into(),
-                    column: "*".into(),
-                    msg: e.to_string(),
+                    msg: format!("rows do not fit the table's columns: {e}"),
                 })?;
         self.w.write(&batch).map_err(parquet_err(self.path))
     }

@@ -27,6 +27,8 @@ pub enum TableError {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },
+    #[error("{}: {msg}", path.display())]
+    Invalid { path: PathBuf, msg: String },
     #[error("{}: column `{column}`: {msg}", path.display())]
     Column {
         path: PathBuf,

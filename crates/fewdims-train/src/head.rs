@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use fewdims_bert::{BertInput, BertModel, Readout, TensorMap};
 use fewdims_schema::vocab::Head;
 
-pub use fewdims_schema::run::{
+use fewdims_schema::run::{
     HEAD_DENSE as DENSE, HEAD_DIMS_MASK as DIMS_MASK, HEAD_OUT_PROJ as OUT_PROJ,
 };
 

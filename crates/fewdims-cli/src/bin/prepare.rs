@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
+use fewdims_schema::vocab::ReadoutKind;
 use std::path::PathBuf;
 
 /// Writes the train/dev/test parquet files of one task, with its registry entry as metadata.
@@ -24,7 +25,7 @@ struct Args {
     list: bool,
     /// The format of --list: `text` (task, kind, labels, metrics) or `make` (the makefile fragment
     /// the Makefile includes: task lists, splits, source files, GLUE folder names).
-    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    #[arg(long, value_enum, default_value_t = ListFormat::Text, requires = "list")]
     format: ListFormat,
 }
 
@@ -39,7 +40,10 @@ fn main() -> Result<()> {
     if args.list && args.format == ListFormat::Make {
         print!("{}", fewdims_data::registry::make_fragment());
         // Every readout kind (pos:N as pos:1), the default of EXTRACT_READOUTS.
-        let kinds = fewdims_schema::readout_kind::READOUT_KINDS.map(|k| k.name.replace('N', "1"));
+        let kinds = fewdims_schema::readout_kind::READOUT_KINDS.map(|k| match k.kind {
+            ReadoutKind::Pos(_) => ReadoutKind::Pos(1).to_string(),
+            kind => kind.to_string(),
+        });
         println!("ALL_READOUTS := {}", kinds.join(","));
         return Ok(());
     }

@@ -12,7 +12,7 @@ use fewdims_schema::task::TaskKind;
 use fewdims_schema::vocab::ReadoutKind;
 
 use super::RunHead;
-use crate::probe_rows::{ProbeGroup, ProbeTableWriter, hidden_files, table_metadata};
+use crate::probe_rows::{ProbeGroup, ProbeGroupWriter, hidden_files, table_metadata};
 use crate::{Metric, ProbeError, ProbeResult, file_sha256};
 
 /// What to ablate and where to write it.
@@ -235,7 +235,7 @@ pub fn ablate_run(cfg: &AblateConfig) -> Result<AblateOutcome, ProbeError> {
         "rows": "every subset of dims kept (the others zeroed), largest first",
     });
     let kv = table_metadata(&meta, files, &settings);
-    let mut table = ProbeTableWriter::create(&cfg.out, &metrics, &kv)?;
+    let mut table = ProbeGroupWriter::create(&cfg.out, &metrics, &kv)?;
     table.write(&ProbeGroup {
         layer: run.layer_index as i32,
         readout: token.clone(),

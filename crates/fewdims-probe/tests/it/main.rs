@@ -5,4 +5,5 @@ mod cka;
 mod common;
 mod planted;
 mod sklearn;
+mod stages;
 mod table;

@@ -177,3 +177,23 @@ fn cross_seeds_merge_and_ablation_tables_stand_apart() {
     );
     assert!(md.contains("| 0 | none (bias) | 0.500 | 0.500 |"), "{md}");
 }
+
+#[test]
+fn a_run_json_of_another_format_is_skipped_and_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    Run::cls("cls", 1, 0.8, 0.8).write(&runs, "movie");
+    let mut old = Run::cls("mean", 1, 0.7, 0.7).json("movie");
+    old.as_object_mut().unwrap().remove("format");
+    std::fs::create_dir_all(runs.join("movie/mean")).unwrap();
+    std::fs::write(runs.join("movie/mean/run.json"), old.to_string()).unwrap();
+    let cfg = ReportConfig::new(&runs, tmp.path().join("probes"), tmp.path().join("out"));
+    let s = build_report(&cfg).unwrap();
+    let stale: Vec<_> = s
+        .missing
+        .iter()
+        .filter(|m| m.what.contains("another format"))
+        .collect();
+    assert_eq!(stale.len(), 1, "{:?}", s.missing);
+    assert!(stale[0].what.contains("movie/mean/run.json") && stale[0].make.starts_with("make "));
+}

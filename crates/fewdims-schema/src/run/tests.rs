@@ -98,6 +98,17 @@ fn names_a_bad_field() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("layer_index"), "{msg}");
+    v["layer_index"] = 3.into();
+    v["config"]["hyper"]["lr"] = "fast".into();
+    let msg = RunFile::parse(Path::new("x/run.json"), v.to_string().as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("field `config.hyper.lr`"), "{msg}");
+    v["format"] = 1.into();
+    let msg = RunFile::parse(Path::new("x/run.json"), v.to_string().as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("1 (not a string)"), "{msg}");
 }
 
 #[test]

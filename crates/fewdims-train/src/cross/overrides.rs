@@ -12,19 +12,19 @@ use crate::finetune_config::Hyper;
 /// Readout, head and freezing of the later steps [default: the starting run's].
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct StepOverrides {
-    /// Hidden layer read by the later tasks' heads.
+    /// Hidden layer read by the later tasks' heads [default: the starting run's].
     #[arg(long, allow_hyphen_values = true)]
     pub layer: Option<Layer>,
-    /// Token read by the later heads.
+    /// Token read by the later heads [default: the starting run's].
     #[arg(long)]
     pub token: Option<ReadoutKind>,
-    /// Dims read by the later heads.
+    /// Dims read by the later heads [default: the starting run's].
     #[arg(long)]
     pub dims: Option<Dims>,
-    /// Head of the later tasks.
+    /// Head of the later tasks [default: the starting run's].
     #[arg(long)]
     pub head: Option<Head>,
-    /// Freezing while training the later tasks.
+    /// Freezing while training the later tasks [default: the starting run's].
     #[arg(long)]
     pub freeze: Option<Freeze>,
 }
@@ -32,25 +32,34 @@ pub struct StepOverrides {
 /// Hyperparameters of the later steps [default: the starting run's, each of them].
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct HyperOverrides {
+    /// [default: the starting run's]
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub eval_batch_size: Option<usize>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub lr: Option<f64>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub head_lr: Option<f64>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub weight_decay: Option<f64>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub warmup_ratio: Option<f64>,
-    /// 0 turns clipping off.
+    /// [default: the starting run's] (0 turns clipping off)
     #[arg(long)]
     pub max_grad_norm: Option<f64>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub head_dropout: Option<f64>,
+    /// [default: the starting run's]
     #[arg(long)]
     pub seed: Option<u64>,
 }

@@ -13,7 +13,6 @@ use fewdims_train::cross::{CrossRow, CrossStep, EarlierHeads, StepOverrides, Tas
 use fewdims_train::eval::{predict, score, target};
 use fewdims_train::head::ClassifierHead;
 use fewdims_train::{CrossConfig, CrossSummary, FinetuneConfig, cross_finetune, finetune};
-use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use fewdims_testkit as common;
 
@@ -178,32 +177,18 @@ fn matrix_has_a_row_per_step_task_mode_split_and_metric() {
     }
     // The parquet, its metadata, the JSON and the printed table.
     let dir = f.root.join("cross/x");
-    let file = std::fs::File::open(dir.join(schema::MATRIX_FILE)).unwrap();
-    let reader = SerializedFileReader::new(file).unwrap();
-    let md = reader.metadata().file_metadata();
-    assert_eq!(md.num_rows() as usize, s.rows.len());
-    let kv = md.key_value_metadata().unwrap();
-    let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
-    assert_eq!(get(schema::META_TASKS).unwrap(), "movie,amazon,movie-score");
+    let matrix = fewdims_tables::cross::read(&dir.join(schema::MATRIX_FILE)).unwrap();
+    assert_eq!(
+        matrix.rows, s.rows,
+        "the file holds the rows the summary reports"
+    );
+    assert_eq!(
+        matrix.meta(schema::META_TASKS),
+        Some("movie,amazon,movie-score")
+    );
     let settings: serde_json::Value =
-        serde_json::from_str(&get(schema::META_SETTINGS).unwrap()).unwrap();
+        serde_json::from_str(matrix.meta(schema::META_SETTINGS).unwrap()).unwrap();
     assert_eq!(settings["earlier_heads"], "retrain");
-    let cols: Vec<String> = md
-        .schema_descr()
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    let want = [
-        schema::COL_STEP,
-        schema::COL_TRAINED_TASK,
-        schema::COL_EVAL_TASK,
-        schema::COL_MODE,
-        schema::COL_SPLIT,
-        schema::COL_METRIC,
-        schema::COL_VALUE,
-    ];
-    assert_eq!(cols, want);
     let cross: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join(schema::CROSS_FILE)).unwrap()).unwrap();
     assert_eq!(cross["steps"].as_array().unwrap().len(), 3);
