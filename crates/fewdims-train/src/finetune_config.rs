@@ -51,3 +51,55 @@ impl FinetuneConfig {
         }
     }
 }
+
+/// `finetune`'s hyperparameter flags, defaulting to [`Hyper::default`].
+#[derive(Clone, Debug, clap::Args)]
+pub struct HyperFlags {
+    #[arg(long, default_value_t = Hyper::default().epochs)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = Hyper::default().batch_size)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = Hyper::default().eval_batch_size)]
+    pub eval_batch_size: usize,
+    /// Peak learning rate (linear warm-up and decay).
+    #[arg(long, default_value_t = Hyper::default().lr)]
+    pub lr: f64,
+    /// Peak learning rate of the head [default: --lr].
+    #[arg(long)]
+    pub head_lr: Option<f64>,
+    #[arg(long, default_value_t = Hyper::default().weight_decay)]
+    pub weight_decay: f64,
+    #[arg(long, default_value_t = Hyper::default().warmup_ratio)]
+    pub warmup_ratio: f64,
+    /// Clip the global gradient norm; 0 turns clipping off.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    /// Dropout on the head input [default: the model's hidden_dropout_prob].
+    #[arg(long)]
+    pub head_dropout: Option<f64>,
+    #[arg(long, default_value_t = Hyper::default().seed)]
+    pub seed: u64,
+}
+
+impl HyperFlags {
+    /// The hyperparameters (`--max-grad-norm 0` turns clipping off).
+    pub fn hyper(&self) -> Hyper {
+        Hyper {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            eval_batch_size: self.eval_batch_size,
+            lr: self.lr,
+            head_lr: self.head_lr,
+            weight_decay: self.weight_decay,
+            warmup_ratio: self.warmup_ratio,
+            max_grad_norm: clip_norm(self.max_grad_norm),
+            head_dropout: self.head_dropout,
+            seed: self.seed,
+        }
+    }
+}
+
+/// `--max-grad-norm N`: clipping at N, or none for N <= 0.
+pub fn clip_norm(n: f64) -> Option<f64> {
+    (n > 0.0).then_some(n)
+}

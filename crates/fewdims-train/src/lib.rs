@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use cross::{CrossConfig, CrossSummary, cross_finetune};
 pub use finetune::{RunSummary, finetune};
-pub use finetune_config::{FinetuneConfig, Hyper, ReadoutSpec};
+pub use finetune_config::{FinetuneConfig, Hyper, HyperFlags, ReadoutSpec};
 
 /// Errors of a finetune or cross-finetune.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use clap::Parser;
 use fewdims_backend::DeviceArgs;
 use fewdims_schema::run::RunConfig;
 use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, ReadoutKind};
-use fewdims_train::{FinetuneConfig, Hyper, ReadoutSpec, finetune};
+use fewdims_train::{FinetuneConfig, HyperFlags, ReadoutSpec, finetune};
 
 #[derive(Parser, Debug)]
 #[command(about = "Fine-tune BERT with a chosen readout (layer, token, dims), head and freezing")]
@@ -43,30 +43,8 @@ struct Args {
     /// none, all, embeddings or below:N.
     #[arg(long, default_value = "none")]
     freeze: Freeze,
-    #[arg(long, default_value_t = Hyper::default().epochs)]
-    epochs: usize,
-    #[arg(long, default_value_t = Hyper::default().batch_size)]
-    batch_size: usize,
-    #[arg(long, default_value_t = Hyper::default().eval_batch_size)]
-    eval_batch_size: usize,
-    /// Peak learning rate (linear warm-up and decay).
-    #[arg(long, default_value_t = Hyper::default().lr)]
-    lr: f64,
-    /// Peak learning rate of the head [default: --lr].
-    #[arg(long)]
-    head_lr: Option<f64>,
-    #[arg(long, default_value_t = Hyper::default().weight_decay)]
-    weight_decay: f64,
-    #[arg(long, default_value_t = Hyper::default().warmup_ratio)]
-    warmup_ratio: f64,
-    /// Clip the global gradient norm; 0 turns clipping off.
-    #[arg(long, default_value_t = 1.0)]
-    max_grad_norm: f64,
-    /// Dropout on the head input [default: the model's hidden_dropout_prob].
-    #[arg(long)]
-    head_dropout: Option<f64>,
-    #[arg(long, default_value_t = Hyper::default().seed)]
-    seed: u64,
+    #[command(flatten)]
+    hyper: HyperFlags,
     /// Train on a seeded subsample of this many rows.
     #[arg(long)]
     max_train: Option<usize>,
@@ -99,18 +77,7 @@ fn main() -> Result<()> {
             },
             head: a.head,
             freeze: a.freeze,
-            hyper: Hyper {
-                epochs: a.epochs,
-                batch_size: a.batch_size,
-                eval_batch_size: a.eval_batch_size,
-                lr: a.lr,
-                head_lr: a.head_lr,
-                weight_decay: a.weight_decay,
-                warmup_ratio: a.warmup_ratio,
-                max_grad_norm: (a.max_grad_norm > 0.0).then_some(a.max_grad_norm),
-                head_dropout: a.head_dropout,
-                seed: a.seed,
-            },
+            hyper: a.hyper.hyper(),
             resume: a.resume,
             max_train: a.max_train,
             quiet: a.quiet,

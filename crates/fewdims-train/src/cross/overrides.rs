@@ -7,7 +7,7 @@ use fewdims_schema::vocab::{Dims, Freeze, Head, Layer, ReadoutKind};
 
 use super::{CrossStep, TaskSplits};
 use crate::TrainError;
-use crate::finetune_config::Hyper;
+use crate::finetune_config::{Hyper, clip_norm};
 
 /// Readout, head and freezing of the later steps [default: the starting run's].
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -87,7 +87,7 @@ impl HyperOverrides {
             h.head_dropout = self.head_dropout;
         }
         if let Some(m) = self.max_grad_norm {
-            h.max_grad_norm = (m > 0.0).then_some(m);
+            h.max_grad_norm = clip_norm(m);
         }
         h
     }
