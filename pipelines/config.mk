@@ -62,6 +62,8 @@ FT_EPOCHS ?= 1
 FT_BATCH ?= 16
 FT_LR ?= 1e-4
 FT_MAX_TRAIN ?= 1500
+# A resumable checkpoint every N steps besides each epoch's end; a killed run resumes from it.
+FT_SAVE_EVERY ?= 50
 # The layers of the layer-wise sweep: 0..NUM_LAYERS, the model's (from `embed --print num-layers`).
 LAYERS ?= $(shell seq 0 $(NUM_LAYERS))
 

@@ -16,6 +16,9 @@
 FT_TASKS := $(sort $(TASK) $(MAIN_TASKS) $(CROSS_FROM))
 FT_COMMON = --epochs $(FT_EPOCHS) --batch-size $(FT_BATCH) $(if $(FT_MAX_TRAIN),--max-train $(FT_MAX_TRAIN)) \
 	--backend $(BACKEND) --device $(DEVICE) --quiet
+# Not in the flags stamp (they do not change the result): a partial run dir of the same flags,
+# left by a killed run, is resumed; one of other flags is started afresh.
+FT_RESUME = --resume --save-every $(FT_SAVE_EVERY)
 
 # run name -> finetune flags (and a learning rate where the run needs its own)
 RUN_cls              := --token cls
@@ -48,7 +51,7 @@ define run_rule
 $(call run_file,$(1),$(3)): $(BIN)/finetune $(TOK_DIR)/$(1)/train.parquet $(TOK_DIR)/$(1)/dev.parquet $(TOK_DIR)/$(1)/test.parquet $(RUNS_DIR)/$(1)/.$(3).flags
 	$$(SUBMIT) $(BIN)/finetune --model $(MODEL_DIR) --train $(TOK_DIR)/$(1)/train.parquet \
 	  --dev $(TOK_DIR)/$(1)/dev.parquet --test $(TOK_DIR)/$(1)/test.parquet \
-	  --out $(RUNS_DIR)/$(1)/$(3) $(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON)
+	  --out $(RUNS_DIR)/$(1)/$(3) $(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON) $$(FT_RESUME)
 $(call settings_stamp,$(RUNS_DIR)/$(1)/.$(3).flags,$(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON) $(MODEL_DIR))
 endef
 

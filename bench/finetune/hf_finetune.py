@@ -1,15 +1,17 @@
 """The peer of `finetune`: PyTorch + transformers on the same token files, weights and settings.
 
 Reads fewdims' token parquet (so both sides see identical ids), fine-tunes BertModel + dropout +
-Linear on the CLS vector of the last layer (fewdims' `--token cls --head linear`), with AdamW
-(weight decay, eps 1e-8), HF's linear warm-up/decay schedule, global-norm clipping, dynamic
-padding, best epoch by dev accuracy. Prints one JSON line: dev/test accuracy, train examples/s,
+Linear on the CLS vector of the last layer (fewdims' `--token cls --head linear`), set up as
+Trainer sets up a run: AdamW (eps 1e-8) with Trainer's parameter groups (no weight decay on biases
+and LayerNorm parameters), a head initialised as `_init_weights` (N(0, initializer_range), bias 0),
+the linear warm-up/decay schedule with ceil(warmup_ratio * steps) warm-up steps, global-norm
+clipping; dynamic padding, best epoch by dev accuracy. Prints one JSON line: dev/test accuracy, train examples/s,
 peak RSS.
 
 --trainer-defaults instead runs transformers' Trainer with its defaults (batch 8, lr 5e-5,
 3 epochs, no warm-up, no weight decay) on BertForSequenceClassification, for the throughput ratio.
 """
-import argparse, json, resource, time
+import argparse, json, math, resource, time
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -44,6 +46,8 @@ class Classifier(nn.Module):
         self.bert = BertModel.from_pretrained(model_dir, add_pooling_layer=False, attn_implementation="eager")
         self.drop = nn.Dropout(self.bert.config.hidden_dropout_prob)
         self.out = nn.Linear(self.bert.config.hidden_size, classes)
+        nn.init.normal_(self.out.weight, 0.0, self.bert.config.initializer_range)  # as _init_weights
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, ids, tt, mask):
         h = self.bert(input_ids=ids, token_type_ids=tt, attention_mask=mask).last_hidden_state[:, 0]
@@ -113,9 +117,15 @@ def main():
         return trainer_defaults(a, train, dev, test)
     classes = max(r[2] for r in train) + 1
     model = Classifier(a.model, classes)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay, eps=1e-8)
+    from transformers import Trainer
+    decay = set(Trainer.get_decay_parameter_names(None, model))  # (a method that ignores self)
+    groups = [
+        {"params": [p for n, p in model.named_parameters() if n in decay], "weight_decay": a.weight_decay},
+        {"params": [p for n, p in model.named_parameters() if n not in decay], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=a.lr, eps=1e-8)
     steps = a.epochs * ((len(train) + a.batch_size - 1) // a.batch_size)
-    sched = get_linear_schedule_with_warmup(opt, round(a.warmup_ratio * steps), steps)
+    sched = get_linear_schedule_with_warmup(opt, math.ceil(a.warmup_ratio * steps), steps)
     best, train_time, seen = None, 0.0, 0
     for epoch in range(a.epochs):
         t0 = time.perf_counter()

@@ -7,6 +7,7 @@
 # Idempotent: the venv is marked done by venv-torch/.complete holding the pin list; a second run
 # reuses it. PYTHON picks the interpreter for the venv (default python3).
 # Usage: scripts/parity/run.sh [extra args for make_reference.py]
+#        scripts/parity/run.sh trajectory [extra args for make_trajectory.py]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -85,6 +86,14 @@ else
   printf '%s' "$LOCK" > "$VENV/.complete"
 fi
 
+# `run.sh trajectory [args]`: the training trajectory fixture of fewdims-train instead.
+if [ "${1:-}" = trajectory ]; then
+  shift
+  exec "$VENV/bin/python" "$HERE/make_trajectory.py" \
+    --model "$CACHE/assets/all-MiniLM-L6-v2" \
+    --snippets "$CACHE/assets/vader/movieReviewSnippets_GroundTruth.txt" \
+    --out "$ROOT/crates/fewdims-train/tests/fixtures/minilm_trajectory.json" "$@"
+fi
 exec "$VENV/bin/python" "$HERE/make_reference.py" \
   --model "$CACHE/assets/all-MiniLM-L6-v2" \
   --out "$ROOT/crates/fewdims-bert/tests/fixtures/minilm_parity.safetensors" "$@"

@@ -61,6 +61,14 @@ fn default_model_type() -> String {
 }
 
 impl BertConfig {
+    /// `initializer_range` of config.json (HF's default 0.02): the std of HF's `_init_weights`.
+    pub fn initializer_range(&self) -> f64 {
+        self.extra
+            .get("initializer_range")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.02)
+    }
+
     /// Reads and validates `config.json`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, BertError> {
         let path = path.as_ref();

@@ -87,6 +87,8 @@ pub struct ReportSummary {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     pub runs: usize,
+    /// Runs whose selected dev score is NaN or infinite (shown, never averaged).
+    pub non_finite_runs: usize,
     pub run_groups: usize,
     pub probe_tables: usize,
     pub cka_tables: usize,
@@ -163,6 +165,7 @@ impl Inputs {
     fn counts(&self) -> Counts {
         Counts {
             runs: self.groups.iter().map(|g| g.runs.len()).sum(),
+            non_finite_runs: self.groups.iter().map(|g| g.non_finite()).sum(),
             run_groups: self.groups.len(),
             probe_tables: self.probes.len(),
             cka_tables: self.cka.len(),
@@ -258,6 +261,14 @@ pub fn build_report(cfg: &ReportConfig) -> Result<ReportSummary, ReportError> {
         counts.cka_tables, counts.cross_matrices,
         if inp.tasks.is_empty() { "none".to_string() } else { inp.tasks.join(", ") }
     ));
+    if counts.non_finite_runs > 0 {
+        d.para(&format!(
+            "**{} run(s) had no finite dev score** (NaN or infinite in every epoch, e.g. a \
+             regression that predicts a constant): they are counted in the `seeds` columns as \
+             non-finite and left out of every mean.",
+            counts.non_finite_runs
+        ));
+    }
     write_claims(&mut d, &claims, &cfg.thresholds)?;
     sections::sweeps::write(&mut d, &inp)?;
     sections::probes::write_probes(&mut d, &inp, cfg.top_pairs)?;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fewdims_schema::run::{RUN_FILE, RunFile, RunFileError};
+use fewdims_schema::run::{CURVE_FILE, CurveRow, RUN_FILE, RunFile, RunFileError};
 
 use crate::ReportError;
 use crate::stats::Stat;
@@ -33,6 +33,10 @@ pub struct RunRecord {
     pub best_epoch: Option<u64>,
     /// `(split, metric, value)` of the best epoch.
     pub scores: Vec<(String, String, f64)>,
+    /// Epochs whose dev score was NaN or infinite (never selected by finetune).
+    pub non_finite_dev_epochs: Vec<usize>,
+    /// The training curve (`curve.parquet`; empty for runs written before it existed).
+    pub curve: Vec<CurveRow>,
 }
 
 impl RunRecord {
@@ -74,7 +78,17 @@ impl RunRecord {
                 .iter()
                 .map(|m| (m.split.clone(), m.metric.clone(), m.value))
                 .collect(),
+            non_finite_dev_epochs: run.non_finite_dev_epochs.clone(),
+            curve: Vec::new(),
         })
+    }
+
+    /// True when the run's selected dev score (main metric) is NaN or infinite: no epoch had a
+    /// finite one. Such runs are counted, never silently dropped.
+    pub fn non_finite(&self) -> bool {
+        !self
+            .score("dev", &self.metrics[0])
+            .is_some_and(f64::is_finite)
     }
 
     /// The value of `metric` on `split`, if the run has it.
@@ -133,7 +147,14 @@ pub fn scan_runs(root: &Path) -> Result<(Vec<RunRecord>, Vec<PathBuf>), ReportEr
             let text = std::fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
             match RunRecord::parse(&path, &text) {
                 Err(ReportError::Run(RunFileError::Version { .. })) => stale.push(path),
-                r => out.push(r?),
+                r => {
+                    let mut rec = r?;
+                    let curve = run_dir.join(CURVE_FILE);
+                    if curve.is_file() {
+                        rec.curve = fewdims_tables::curve::read(&curve)?.rows;
+                    }
+                    out.push(rec);
+                }
             }
         }
     }
@@ -195,6 +216,19 @@ impl RunGroup {
 
     pub fn k(&self) -> usize {
         self.cfg().dims_resolved.len()
+    }
+
+    /// Seeds whose selected dev score is not finite (left out of every mean).
+    pub fn non_finite(&self) -> usize {
+        self.runs.iter().filter(|r| r.non_finite()).count()
+    }
+
+    /// `3`, or `3 (1 non-finite)`.
+    pub fn seeds_cell(&self) -> String {
+        match self.non_finite() {
+            0 => self.runs.len().to_string(),
+            n => format!("{} ({n} non-finite)", self.runs.len()),
+        }
     }
 }
 

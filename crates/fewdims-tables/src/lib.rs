@@ -1,10 +1,12 @@
 //! The parquet result tables of fewdims, each with one row type, one writer and one reader:
 //! [`probe`] (`probes/<id>/<task>.parquet`), [`cka`] (`probes/cka/...`), [`cross`]
-//! (`runs/cross/<name>/cross.parquet`) and [`run_metrics`] (a run's `metrics.parquet`). Column names
+//! (`runs/cross/<name>/cross.parquet`), [`run_metrics`] (a run's `metrics.parquet`) and [`curve`]
+//! (a run's `curve.parquet`). Column names
 //! and meanings are the contracts of `fewdims_schema`. Writes are atomic (temp file, rename).
 
 pub mod cka;
 pub mod cross;
+pub mod curve;
 mod io;
 pub mod probe;
 pub mod run_metrics;

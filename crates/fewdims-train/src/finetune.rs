@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use fewdims_bert::{BertConfig, load_model_dir, save_model_dir};
 use fewdims_data::{TaskKind, TokenSplit, read_token_split};
 use fewdims_schema::run::{self as schema, RunFile, Timings};
-use fewdims_schema::vocab::ReadoutKind;
+use fewdims_schema::vocab::{Freeze, ReadoutKind};
 use rand::SeedableRng;
 use rand::seq::index::sample;
 
 use crate::TrainError;
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, RunLock, sibling};
 use crate::finetune_config::FinetuneConfig;
 use crate::freeze::apply_freeze;
 use crate::head::ClassifierHeadConfig;
+use crate::step::Trainee;
 use crate::train::{LoopInput, MetricRow, train_loop};
 use fewdims_bert::Readout;
 
@@ -106,19 +107,19 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
             return Err(bad(format!("{}: no rows", path.display())));
         }
     }
-    let max_id = train
-        .input_ids
-        .iter()
-        .chain(&dev.input_ids)
-        .copied()
-        .max()
-        .unwrap_or(0) as usize;
-    if max_id >= bert.vocab_size {
-        return Err(bad(format!(
-            "token id {max_id} in {} is ≥ the model's vocab_size {}: tokenized with another vocab?",
-            config.train.display(),
-            bert.vocab_size
-        )));
+    let splits = [(&config.train, &train), (&config.dev, &dev)]
+        .into_iter()
+        .chain(config.test.as_ref().zip(test.as_ref()));
+    for (path, split) in splits {
+        if let Some(&id) = split.input_ids.iter().max()
+            && id as usize >= bert.vocab_size
+        {
+            return Err(bad(format!(
+                "token id {id} in {} is ≥ the model's vocab_size {}: tokenized with another vocab?",
+                path.display(),
+                bert.vocab_size
+            )));
+        }
     }
     if train.tok.max_len > bert.max_position_embeddings {
         return Err(bad(format!(
@@ -157,6 +158,17 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
             "--token pos:{n} is beyond max_len {} of the tokenized data",
             train.tok.max_len
         )));
+    }
+    if let Freeze::Below(n) = config.freeze
+        && n > bert.num_hidden_layers
+    {
+        return Err(bad(format!(
+            "--freeze below:{n}: the model has {} layers (below:N freezes the embeddings and layers 1..N)",
+            bert.num_hidden_layers
+        )));
+    }
+    if config.log_every == 0 || config.save_every == Some(0) {
+        return Err(bad("--log-every and --save-every must be at least 1"));
     }
     let hp = &config.hyper;
     if hp.epochs == 0 || hp.batch_size == 0 || hp.eval_batch_size == 0 {
@@ -215,16 +227,14 @@ pub(crate) fn subsample(split: TokenSplit, n: usize, seed: u64) -> TokenSplit {
 
 /// `runs/<id>` → `runs/.<id>.partial` (where checkpoints live until the run is done).
 pub fn partial_dir(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    out.with_file_name(format!(".{name}.partial"))
+    sibling(out, "partial")
 }
 
 /// Runs a finetune end to end.
 pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
     let v = validate(config)?;
+    // Held until the run dir is in place: a second finetune of the same dir refuses at once.
+    let _lock = RunLock::acquire(&config.out)?;
     let selected = config.device.select()?;
     let device = selected.device.clone().autodiff();
     device.seed(config.hyper.seed);
@@ -244,6 +254,7 @@ pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
         kind: config.head,
         dims: v.dims.clone(),
         dropout: head_dropout,
+        init_std: v.bert.initializer_range(),
     };
     let train = match config.max_train {
         Some(n) => subsample(v.train, n, config.hyper.seed),
@@ -259,8 +270,10 @@ pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
     };
     let trained = train_loop(LoopInput {
         config,
-        encoder: apply_freeze(loaded.model, config.freeze),
-        head: head_config.init(&device),
+        model: Trainee {
+            encoder: apply_freeze(loaded.model, config.freeze),
+            head: head_config.init(&device),
+        },
         readout: v.readout,
         train: &train,
         dev: &v.dev,
@@ -300,6 +313,7 @@ pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
         meta,
     )?;
     fewdims_tables::run_metrics::write(&partial.join(schema::METRICS_FILE), &trained.rows)?;
+    fewdims_tables::curve::write(&partial.join(schema::CURVE_FILE), &trained.curve)?;
     let run_file = RunFile {
         format: schema::FORMAT.into(),
         config: config.run.clone(),
@@ -317,6 +331,7 @@ pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
         layer_index: v.readout.layer,
         dims_resolved: v.dims.clone(),
         best_epoch: summary.best_epoch,
+        non_finite_dev_epochs: trained.non_finite_dev_epochs.clone(),
         final_metrics: summary.final_metrics.clone(),
         timings: Timings {
             train_seconds: trained.train_seconds,

@@ -46,6 +46,8 @@ impl FinetuneConfig {
                 max_train: None,
                 quiet: false,
                 stop_after: None,
+                log_every: fewdims_schema::run::DEFAULT_LOG_EVERY,
+                save_every: None,
             },
             device: DeviceArgs::default(),
         }

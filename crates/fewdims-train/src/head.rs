@@ -2,7 +2,7 @@
 //! Saved beside the encoder under `head.*` (HF layouts: linear weights are [out, in]).
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use fewdims_bert::{BertInput, BertModel, Readout, TensorMap};
 use fewdims_schema::vocab::Head;
@@ -20,6 +20,8 @@ pub struct ClassifierHeadConfig {
     /// Selected dims of the readout; the rest are zeroed before the head.
     pub dims: Vec<usize>,
     pub dropout: f64,
+    /// Std of the weights' normal init (the model's `initializer_range`).
+    pub init_std: f64,
 }
 
 /// DropConnect mask (frozen), dropout, optional hidden FC + tanh, output FC.
@@ -41,13 +43,26 @@ impl ClassifierHeadConfig {
         }
         let dims_mask = Param::from_tensor(Tensor::from_data(TensorData::new(mask, [h]), device))
             .set_require_grad(false);
-        let dense = (self.kind == Head::Mlp).then(|| LinearConfig::new(h, h).init(device));
+        let dense = (self.kind == Head::Mlp).then(|| self.linear(h, h, device));
         ClassifierHead {
             dims_mask,
             dropout: DropoutConfig::new(self.dropout).init(),
             dense,
-            out_proj: LinearConfig::new(h, self.num_outputs).init(device),
+            out_proj: self.linear(h, self.num_outputs, device),
         }
+    }
+
+    /// A linear layer initialised as HF's `_init_weights`: weights N(0, init_std), bias 0.
+    fn linear(&self, d_in: usize, d_out: usize, device: &Device) -> Linear {
+        let init = Initializer::Normal {
+            mean: 0.0,
+            std: self.init_std,
+        };
+        let mut linear = LinearConfig::new(d_in, d_out)
+            .with_initializer(init)
+            .init(device);
+        linear.bias = Some(Param::from_tensor(Tensor::zeros([d_out], device)));
+        linear
     }
 }
 
@@ -168,4 +183,40 @@ pub fn forward(
     input: BertInput,
 ) -> Tensor<2> {
     head.forward(fewdims_bert::readout_vector(encoder, readout, input))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initialised_as_hf_init_weights() {
+        let device = fewdims_testkit::flex().select().unwrap().device;
+        let head = ClassifierHeadConfig {
+            hidden_size: 384,
+            num_outputs: 3,
+            kind: Head::Mlp,
+            dims: (0..384).collect(),
+            dropout: 0.1,
+            init_std: 0.02,
+        }
+        .init(&device);
+        for l in [head.dense.as_ref().unwrap(), &head.out_proj] {
+            let w: Vec<f32> = l.weight.val().into_data().try_to_vec::<f32>().unwrap();
+            let n = w.len() as f64;
+            let mean = w.iter().map(|&x| x as f64).sum::<f64>() / n;
+            let std = (w.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+            assert!(mean.abs() < 0.002, "mean {mean}");
+            assert!((std - 0.02).abs() < 0.002, "std {std}, want 0.02");
+            let b: Vec<f32> = l
+                .bias
+                .as_ref()
+                .unwrap()
+                .val()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            assert!(b.iter().all(|&x| x == 0.0), "bias is zero");
+        }
+    }
 }

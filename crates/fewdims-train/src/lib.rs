@@ -12,6 +12,7 @@ pub mod finetune_config;
 pub mod freeze;
 pub mod head;
 pub mod progress;
+pub mod step;
 pub mod train;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub enum TrainError {
     },
     #[error("stopped after epoch {epochs} as asked; `--resume` continues from {}", dir.display())]
     Interrupted { epochs: usize, dir: PathBuf },
+    #[error("{}: another finetune is writing this run dir (it holds {}); wait for it, or stop it", out.display(), lock.display())]
+    Locked { out: PathBuf, lock: PathBuf },
     #[error("checkpoint {}: {reason}", dir.display())]
     Checkpoint { dir: PathBuf, reason: String },
 }

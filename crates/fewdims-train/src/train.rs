@@ -1,25 +1,23 @@
-//! The finetune loop: AdamW, linear warm-up/decay, global-norm clipping, per-epoch dev
-//! evaluation, best-epoch selection, per-epoch checkpoints and `--resume`.
+//! The finetune loop: [`train_step`]s over seeded, length-bucketed batches, a training-curve
+//! point every `log_every` steps, dev evaluation and best-epoch selection after each epoch, and
+//! step checkpoints that `--resume` continues from exactly.
 
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::loss::{CrossEntropyLossConfig, MseLoss, Reduction};
-use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::Tensor;
-use fewdims_bert::{BertInput, BertModel};
+use fewdims_bert::{BertInput, BertModel, Readout};
 use fewdims_data::TokenSplit;
+use fewdims_schema::run::CurveRow;
 
 use crate::TrainError;
 use crate::batches::train_batches;
-use crate::checkpoint::{Checkpoint, EpochState};
-use crate::clip::clip_global_norm;
-use crate::eval::{BatchTargets, batch_targets, predict, score, target};
+use crate::checkpoint::{Checkpoint, TrainState};
+use crate::eval::{batch_targets, predict, score, target};
 use crate::finetune_config::FinetuneConfig;
+use crate::freeze::apply_freeze;
 use crate::head::ClassifierHead;
-use crate::head::forward;
 use crate::progress::Progress;
-use fewdims_bert::Readout;
+use crate::step::{Optimizers, StepSettings, Trainee, lr_at, train_step, warmup_steps};
 
 pub use fewdims_schema::run::MetricRow;
 
@@ -28,26 +26,17 @@ pub struct Trained {
     pub best_encoder: BertModel,
     pub best_head: ClassifierHead,
     pub best_epoch: usize,
+    pub non_finite_dev_epochs: Vec<usize>,
     pub rows: Vec<MetricRow>,
+    pub curve: Vec<CurveRow>,
     pub train_seconds: f64,
     pub examples_per_second: f64,
-}
-
-/// The linear warm-up then linear decay schedule, exactly HF's `get_linear_schedule_with_warmup`
-/// (whose first step runs at lr 0 when there is a warm-up).
-pub fn lr_at(step: usize, total: usize, warmup: usize, peak: f64) -> f64 {
-    if step < warmup {
-        peak * step as f64 / warmup as f64
-    } else {
-        peak * (total.saturating_sub(step) as f64 / (total - warmup).max(1) as f64)
-    }
 }
 
 /// Everything the loop needs, already validated.
 pub struct LoopInput<'a> {
     pub config: &'a FinetuneConfig,
-    pub encoder: BertModel,
-    pub head: ClassifierHead,
+    pub model: Trainee,
     pub readout: Readout,
     pub train: &'a TokenSplit,
     pub dev: &'a TokenSplit,
@@ -56,12 +45,26 @@ pub struct LoopInput<'a> {
     pub checkpoint: Checkpoint,
 }
 
-/// Trains and returns the best epoch's model (by the task's first dev metric).
+/// The dropout seed of step `step`: every step reseeds, so a resumed run draws what an
+/// uninterrupted one would.
+fn step_seed(seed: u64, step: usize) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ step as u64
+}
+
+/// Test hook: a pause after every step (ms), so a test can kill a run in the middle.
+fn step_delay() -> Option<std::time::Duration> {
+    std::env::var("FEWDIMS_TEST_STEP_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+}
+
+/// Trains and returns the best epoch's model (by the task's first dev metric; a NaN or
+/// infinite score is never best).
 pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
     let LoopInput {
         config,
-        mut encoder,
-        mut head,
+        mut model,
         readout,
         train,
         dev,
@@ -70,18 +73,12 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         checkpoint,
     } = input;
     let hp = &config.hyper;
-    let device = encoder.embeddings.word_embeddings.weight.device();
-    let adamw = || {
-        AdamWConfig::new()
-            .with_weight_decay(hp.weight_decay as f32)
-            .with_epsilon(1e-8)
-    };
-    let mut enc_opt = adamw().init();
-    let mut head_opt = adamw().init();
+    let device = model.encoder.embeddings.word_embeddings.weight.device();
+    let mut optim = Optimizers::new(&model, hp.weight_decay);
     let lengths: Vec<usize> = (0..train.len()).map(|i| train.row(i).0.len()).collect();
     let steps_per_epoch = train.len().div_ceil(hp.batch_size);
     let total = steps_per_epoch * hp.epochs;
-    let warmup = (hp.warmup_ratio * total as f64).round() as usize;
+    let warmup = warmup_steps(hp.warmup_ratio, total);
     let main_metric = dev
         .meta
         .metrics
@@ -89,181 +86,160 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         .cloned()
         .unwrap_or_else(|| "accuracy".into());
     let (dev_target, test_target) = (target(dev), test.map(target));
+    let progress = Progress::new(total as u64, config.quiet);
 
-    let mut state = EpochState::default();
+    let mut state = TrainState::new(config.run.clone());
     if config.resume {
-        if let Some((s, enc, hd, eo, ho)) = checkpoint.load(&device, enc_opt, head_opt)? {
-            (state, encoder, head, enc_opt, head_opt) = (s, enc, hd, eo, ho);
-        } else {
-            (enc_opt, head_opt) = (adamw().init(), adamw().init());
+        let fresh = Optimizers::new(&model, hp.weight_decay);
+        if let Some(r) = checkpoint.load(&config.run, &device, fresh)? {
+            (state, model, optim) = (r.state, r.model, r.optim);
+            // Records keep values, not which parameters are frozen.
+            model.encoder = apply_freeze(model.encoder, config.freeze);
+            progress.println(format!(
+                "resuming {} after step {} of {total}",
+                config.out.display(),
+                state.steps_done
+            ));
         }
     }
-    let (mut best_encoder, mut best_head) = (encoder.valid(), head.valid());
-    if state.epochs_done > 0 {
-        (best_encoder, best_head) = checkpoint.load_best(&device)?;
-    }
-    let mut train_time = std::time::Duration::ZERO;
-    let mut seen = 0usize;
-    let profile = std::env::var_os("FEWDIMS_PROFILE").is_some();
-    let progress = Progress::new(total as u64, config.quiet);
-    progress.set_position((state.epochs_done * steps_per_epoch) as u64);
-    for epoch in state.epochs_done..hp.epochs {
-        device.seed(hp.seed.wrapping_add(epoch as u64));
-        let epoch_start = Instant::now();
-        for (b, batch) in train_batches(&lengths, hp.batch_size, hp.seed, epoch)
-            .iter()
-            .enumerate()
-        {
+    let (mut best_encoder, mut best_head) = if state.best_epoch > 0 {
+        checkpoint.load_best(state.best_epoch, &device)?
+    } else {
+        (model.encoder.valid(), model.head.valid())
+    };
+    progress.set_position(state.steps_done as u64);
+    let delay = step_delay();
+    for epoch in state.steps_done / steps_per_epoch..hp.epochs {
+        let batches = train_batches(&lengths, hp.batch_size, hp.seed, epoch);
+        for (b, batch) in batches.iter().enumerate() {
             let step = epoch * steps_per_epoch + b;
+            if step < state.steps_done {
+                continue;
+            }
             let t0 = Instant::now();
+            device.seed(step_seed(hp.seed, step));
             let rows: Vec<(&[u32], &[u8])> = batch.iter().map(|&i| train.row(i)).collect();
             let ids: Vec<&[u32]> = rows.iter().map(|r| r.0).collect();
             let types: Vec<&[u8]> = rows.iter().map(|r| r.1).collect();
-            let out = forward(
-                &encoder,
-                &head,
+            let settings = StepSettings {
+                lr: lr_at(step, total, warmup, hp.lr),
+                head_lr: lr_at(step, total, warmup, hp.head_lr.unwrap_or(hp.lr)),
+                max_grad_norm: hp.max_grad_norm,
+            };
+            let stats;
+            (model, stats) = train_step(
+                model,
+                &mut optim,
                 readout,
                 BertInput::from_sequences(&ids, &types, pad_id, &device),
-            );
-            let loss: Tensor<1> = match batch_targets(train, batch, &device) {
-                BatchTargets::Classes(y) => {
-                    CrossEntropyLossConfig::new().init(&device).forward(out, y)
-                }
-                BatchTargets::Scores(y) => {
-                    MseLoss::new().forward(out, y, Reduction::Mean).reshape([1])
-                }
-            };
-            let loss_value = loss.clone().into_scalar::<f32>() as f64;
-            let t_fwd = Instant::now();
-            if !loss_value.is_finite() {
-                return Err(TrainError::NonFinite {
-                    epoch,
-                    step,
-                    value: loss_value,
+                batch_targets(train, batch, &device),
+                settings,
+            )
+            .map_err(|value| TrainError::NonFinite { epoch, step, value })?;
+            state.steps_done = step + 1;
+            state.examples_seen += batch.len();
+            state.train_seconds += t0.elapsed().as_secs_f64();
+            state.window.sum += stats.loss;
+            state.window.steps += 1;
+            if state.steps_done % config.log_every == 0 || state.steps_done == total {
+                let window = std::mem::take(&mut state.window);
+                state.curve.push(CurveRow {
+                    step: state.steps_done,
+                    epoch: epoch + 1,
+                    loss: window.sum / window.steps as f64,
+                    learning_rate: stats.lr,
+                    grad_norm: stats.grad_norm,
                 });
             }
-            let mut grads = loss.backward();
-            let mut enc_grads = GradientsParams::from_module(&mut grads, &encoder);
-            let mut head_grads = GradientsParams::from_module(&mut grads, &head);
-            clip_global_norm(
-                &mut [(&mut enc_grads, &encoder), (&mut head_grads, &head)],
-                hp.max_grad_norm,
-            );
-            let t_bwd = Instant::now();
-            let lr = lr_at(step, total, warmup, hp.lr);
-            let head_lr = lr_at(step, total, warmup, hp.head_lr.unwrap_or(hp.lr));
-            if !enc_grads.is_empty() {
-                encoder = enc_opt.step(lr, encoder, enc_grads);
-            }
-            head = head_opt.step(head_lr, head, head_grads);
-            seen += batch.len();
-            if profile {
-                eprintln!(
-                    "step {step}: forward {:?}, backward+clip {:?}, optimizer {:?}",
-                    t_fwd - t0,
-                    t_bwd - t_fwd,
-                    t_bwd.elapsed()
-                );
-            }
             progress.step(
-                loss_value,
-                seen as f64 / (train_time + epoch_start.elapsed()).as_secs_f64(),
+                stats.loss,
+                state.examples_seen as f64 / state.train_seconds.max(1e-9),
                 epoch + 1,
                 hp.epochs,
             );
+            let epoch_end = b + 1 == batches.len();
+            if !epoch_end && config.save_every.is_some_and(|n| state.steps_done % n == 0) {
+                checkpoint.save(&state, &model, &optim, None)?;
+            }
+            if let Some(d) = delay {
+                std::thread::sleep(d);
+            }
         }
-        train_time += epoch_start.elapsed();
-        let (enc_eval, head_eval) = (encoder.valid(), head.valid());
+        let (enc_eval, head_eval) = (model.encoder.valid(), model.head.valid());
         let mut rows = Vec::new();
-        let dev_pred = predict(
-            &enc_eval,
-            &head_eval,
-            readout,
-            dev,
-            pad_id,
-            hp.eval_batch_size,
-        );
-        for (metric, value) in score(&dev.meta.metrics, &dev_pred, &dev_target) {
-            rows.push(MetricRow {
-                epoch: epoch + 1,
-                split: "dev".into(),
-                metric,
-                value,
-            });
-        }
-        if let (Some(test), Some(tt)) = (test, test_target.as_ref()) {
+        let mut scored = |split: &TokenSplit, name: &str, tgt| {
             let pred = predict(
                 &enc_eval,
                 &head_eval,
                 readout,
-                test,
+                split,
                 pad_id,
                 hp.eval_batch_size,
             );
-            for (metric, value) in score(&test.meta.metrics, &pred, tt) {
+            for (metric, value) in score(&split.meta.metrics, &pred, tgt) {
                 rows.push(MetricRow {
                     epoch: epoch + 1,
-                    split: "test".into(),
+                    split: name.into(),
                     metric,
                     value,
                 });
             }
+        };
+        scored(dev, "dev", &dev_target);
+        if let (Some(test), Some(tt)) = (test, test_target.as_ref()) {
+            scored(test, "test", tt);
         }
         let dev_main = rows
             .iter()
             .find(|r| r.split == "dev" && r.metric == main_metric)
-            .map(|r| r.value)
-            .unwrap_or(f64::NAN);
+            .map_or(f64::NAN, |r| r.value);
+        let finite = dev_main.is_finite();
         progress.println(format!(
-            "epoch {}/{}: dev {main_metric} {dev_main:.4}",
+            "epoch {}/{}: dev {main_metric} {dev_main:.4}{}",
             epoch + 1,
-            hp.epochs
+            hp.epochs,
+            if finite {
+                ""
+            } else {
+                " (not finite: never selected)"
+            }
         ));
-        let improved = state.best_epoch == 0 || dev_main > state.best_value;
+        let improved = finite && state.best_value.is_none_or(|best| dev_main > best);
+        if !finite {
+            state.non_finite_dev_epochs.push(epoch + 1);
+        }
         if improved {
-            (state.best_epoch, state.best_value) = (epoch + 1, dev_main);
+            (state.best_epoch, state.best_value) = (epoch + 1, Some(dev_main));
             (best_encoder, best_head) = (enc_eval, head_eval);
         }
         state.rows.extend(rows);
-        state.epochs_done = epoch + 1;
         checkpoint.save(
             &state,
-            &encoder,
-            &head,
-            &enc_opt,
-            &head_opt,
+            &model,
+            &optim,
             improved.then_some((&best_encoder, &best_head)),
         )?;
-        if config.stop_after == Some(state.epochs_done) && state.epochs_done < hp.epochs {
+        if config.stop_after == Some(epoch + 1) && epoch + 1 < hp.epochs {
             return Err(TrainError::Interrupted {
-                epochs: state.epochs_done,
+                epochs: epoch + 1,
                 dir: checkpoint.dir.clone(),
             });
         }
     }
     progress.finish();
-    let secs = train_time.as_secs_f64();
+    if state.best_epoch == 0 {
+        // No epoch had a finite dev score: the run keeps its last epoch, and says so.
+        state.best_epoch = hp.epochs;
+        (best_encoder, best_head) = (model.encoder.valid(), model.head.valid());
+    }
     Ok(Trained {
         best_encoder,
         best_head,
         best_epoch: state.best_epoch,
+        non_finite_dev_epochs: state.non_finite_dev_epochs,
         rows: state.rows,
-        train_seconds: secs,
-        examples_per_second: seen as f64 / secs.max(1e-9),
+        curve: state.curve,
+        train_seconds: state.train_seconds,
+        examples_per_second: state.examples_seen as f64 / state.train_seconds.max(1e-9),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lr_at;
-
-    #[test]
-    fn schedule_warms_up_then_decays_to_zero() {
-        assert_eq!(lr_at(0, 100, 10, 1.0), 0.0);
-        assert!((lr_at(5, 100, 10, 1.0) - 0.5).abs() < 1e-12);
-        assert!((lr_at(10, 100, 10, 1.0) - 1.0).abs() < 1e-12);
-        assert!((lr_at(55, 100, 10, 1.0) - 0.5).abs() < 1e-12);
-        assert_eq!(lr_at(100, 100, 10, 1.0), 0.0);
-        assert!((lr_at(0, 100, 0, 2.0) - 2.0).abs() < 1e-12);
-    }
 }

@@ -1,5 +1,5 @@
 //! `finetune`: fine-tune BERT on a tokenized task with any readout, head and freezing.
-//! Writes `runs/<id>/` (model.safetensors, config.json, run.json, metrics.parquet).
+//! Writes `runs/<id>/` (model.safetensors, config.json, run.json, metrics.parquet, curve.parquet).
 
 use std::path::PathBuf;
 
@@ -48,9 +48,16 @@ struct Args {
     /// Train on a seeded subsample of this many rows.
     #[arg(long)]
     max_train: Option<usize>,
-    /// Continue an interrupted run from its last epoch checkpoint.
+    /// Continue an interrupted run from its last checkpoint, if it was made with the same
+    /// settings (otherwise start afresh).
     #[arg(long)]
     resume: bool,
+    /// A training-curve point (mean loss, learning rate, gradient norm) every N steps.
+    #[arg(long, default_value_t = fewdims_schema::run::DEFAULT_LOG_EVERY)]
+    log_every: usize,
+    /// Also checkpoint every N steps, not only at each epoch's end.
+    #[arg(long)]
+    save_every: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -82,6 +89,8 @@ fn main() -> Result<()> {
             max_train: a.max_train,
             quiet: a.quiet,
             stop_after: a.stop_after,
+            log_every: a.log_every,
+            save_every: a.save_every,
         },
         device: a.device,
     };

@@ -117,6 +117,8 @@ fn write_run(root: &Path, name: &str, spec: &RunSpec) -> PathBuf {
                 max_train: None,
                 quiet: true,
                 stop_after: None,
+                log_every: fewdims_schema::run::DEFAULT_LOG_EVERY,
+                save_every: None,
             },
             seed: 42,
             backend: "flex".into(),
@@ -132,6 +134,7 @@ fn write_run(root: &Path, name: &str, spec: &RunSpec) -> PathBuf {
             layer_index: L,
             dims_resolved: spec.dims.clone(),
             best_epoch: 1,
+            non_finite_dev_epochs: Vec::new(),
             final_metrics: vec![MetricRow {
                 epoch: 1,
                 split: "dev".into(),

@@ -46,6 +46,23 @@ pub enum XAxis {
     Linear,
     /// Log scale with ticks at the data's x values (numbers of dims).
     Log,
+    /// Many points (training steps): about 8 round ticks, lines without markers, the legend
+    /// upper right (loss curves fall to the lower right).
+    Steps,
+}
+
+/// About `n` round tick positions (1, 2 or 5 times a power of ten apart) covering lo..=hi.
+fn round_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let raw = ((hi - lo) / n as f64).max(1e-9);
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
 }
 
 pub(crate) type DrawResult = Result<String, String>;
@@ -111,7 +128,7 @@ pub fn line_chart(
         let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let tf = |x: f64| match axis {
-            XAxis::Linear => x,
+            XAxis::Linear | XAxis::Steps => x,
             XAxis::Log => x.max(1e-9).log10(),
         };
         let mut xs: Vec<f64> = series
@@ -126,6 +143,7 @@ pub fn line_chart(
         );
         let pad = ((xhi - xlo) * 0.05).max(0.3);
         let ticks: Vec<f64> = match axis {
+            XAxis::Steps => round_ticks(xlo, xhi, 8),
             XAxis::Linear => ((xlo.floor() as i64)..=(xhi.ceil() as i64))
                 .map(|x| x as f64)
                 .collect(),
@@ -141,6 +159,7 @@ pub fn line_chart(
             }
         };
         let log = matches!(axis, XAxis::Log);
+        let steps = matches!(axis, XAxis::Steps);
         let x = Ticks {
             range: (xlo - pad)..(xhi + pad),
             at: ticks,
@@ -199,9 +218,15 @@ pub fn line_chart(
                     + PathElement::new(vec![(0, 0), (20, 0)], c.stroke_width(width))
                     + Circle::new((10, 0), 4, c.filled())
             });
+            let markers = if steps && pts.len() > 1 {
+                &[][..]
+            } else {
+                &pts[..]
+            };
             chart
                 .draw_series(
-                    pts.iter()
+                    markers
+                        .iter()
                         .map(|&p| Circle::new(p, if s.bold { 5 } else { 4 }, c.filled())),
                 )
                 .map_err(err)?;
@@ -220,7 +245,11 @@ pub fn line_chart(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(if steps {
+                SeriesLabelPosition::UpperRight
+            } else {
+                SeriesLabelPosition::LowerRight
+            })
             .label_font((FONT, 13))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
@@ -229,4 +258,19 @@ pub fn line_chart(
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_ticks_are_round_and_cover_the_range() {
+        assert_eq!(
+            super::round_ticks(1.0, 100.0, 8),
+            vec![20.0, 40.0, 60.0, 80.0, 100.0]
+        );
+        assert_eq!(
+            super::round_ticks(0.0, 7.0, 8),
+            (0..=7).map(f64::from).collect::<Vec<_>>()
+        );
+    }
 }

@@ -9,10 +9,11 @@ use crate::{Inputs, ReportError};
 use fewdims_schema::probe::Method;
 
 /// The CSV columns of every sweep table: one row per (run config, metric).
-const CSV_HEADERS: [&str; 15] = [
+const CSV_HEADERS: [&str; 16] = [
     "task",
     "run",
     "seeds",
+    "non_finite",
     "token",
     "layer",
     "layer_index",
@@ -37,6 +38,7 @@ fn csv_rows(g: &RunGroup) -> Vec<Vec<String>> {
                 g.task.clone(),
                 g.base.clone(),
                 g.runs.len().to_string(),
+                g.non_finite().to_string(),
                 c.token.clone(),
                 c.layer.clone(),
                 c.layer_index.to_string(),
@@ -75,7 +77,7 @@ fn md_rows(groups: &[&RunGroup]) -> (Vec<String>, Vec<Vec<String>>) {
             let c = g.cfg();
             let mut r = vec![
                 g.base.clone(),
-                g.runs.len().to_string(),
+                g.seeds_cell(),
                 c.token.clone(),
                 c.layer_index.to_string(),
                 format!("{} ({})", c.dims, g.k()),
@@ -184,6 +186,7 @@ pub fn write(doc: &mut Doc, inp: &Inputs) -> Result<(), ReportError> {
                 Sweep::Dims => dims_plot(doc, task, &groups, inp)?,
                 Sweep::Layer => layer_plots(doc, task, &groups, inp)?,
             }
+            loss_curves(doc, info, task, &groups)?;
         }
         if !csv.is_empty() {
             doc.csv(info.stem, &CSV_HEADERS, &csv)?;
@@ -229,6 +232,47 @@ fn bars(
         &name,
         &title,
         bar_chart(&title, x, &format!("{metric} ({split})"), &bars, true),
+    )
+}
+
+/// The training loss of every run of the sweep, each seed its own line, so that a diverged or
+/// flat run stands out.
+fn loss_curves(
+    doc: &mut Doc,
+    info: &SweepInfo,
+    task: &str,
+    groups: &[&RunGroup],
+) -> Result<(), ReportError> {
+    let series: Vec<Series> = groups
+        .iter()
+        .flat_map(|g| &g.runs)
+        .filter(|r| !r.curve.is_empty())
+        .map(|r| Series {
+            label: r.name.clone(),
+            points: r
+                .curve
+                .iter()
+                .map(|c| (c.step as f64, c.loss, f64::NAN))
+                .collect(),
+            line: true,
+            bold: false,
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(());
+    }
+    let title = format!("{task}: {} training loss", info.title.to_lowercase());
+    let name = format!("{}_loss_{}", info.stem, file_safe(task));
+    doc.svg(
+        &name,
+        &title,
+        line_chart(
+            &title,
+            "optimizer step",
+            "training loss (mean per curve point)",
+            XAxis::Steps,
+            &series,
+        ),
     )
 }
 

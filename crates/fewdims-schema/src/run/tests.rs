@@ -21,6 +21,8 @@ fn sample() -> RunFile {
             max_train: Some(100),
             quiet: true,
             stop_after: None,
+            log_every: crate::run::DEFAULT_LOG_EVERY,
+            save_every: None,
         },
         seed: 42,
         backend: "flex".into(),
@@ -36,6 +38,7 @@ fn sample() -> RunFile {
         layer_index: 3,
         dims_resolved: vec![5, 9],
         best_epoch: 1,
+        non_finite_dev_epochs: Vec::new(),
         final_metrics: vec![MetricRow {
             epoch: 1,
             split: "dev".into(),

@@ -134,11 +134,7 @@ fn resume_continues_from_the_last_checkpoint() {
     first.stop_after = Some(1);
     let err = finetune(&first).unwrap_err().to_string();
     assert!(err.contains("stopped after epoch 1"), "{err}");
-    assert!(
-        f.root
-            .join("runs/.r.partial/checkpoint/state.json")
-            .exists()
-    );
+    assert!(f.root.join("runs/.r.partial/checkpoint/LATEST").exists());
     assert!(
         !f.root.join("runs/r").exists(),
         "an interrupted run is never taken as done"
@@ -154,6 +150,20 @@ fn resume_continues_from_the_last_checkpoint() {
         "resumed run = uninterrupted run"
     );
     assert_eq!(full.best_epoch, resumed.best_epoch);
+
+    // A partial run of other settings is not resumed: the run starts afresh.
+    let mut other = config(&f, "runs/o", Backend::Flex);
+    other.stop_after = Some(1);
+    other.hyper.lr *= 2.0;
+    finetune(&other).unwrap_err();
+    let mut again = config(&f, "runs/o", Backend::Flex);
+    again.resume = true;
+    let fresh = finetune(&again).unwrap();
+    assert_eq!(
+        values(&full),
+        values(&fresh),
+        "started afresh = uninterrupted run"
+    );
 }
 
 #[test]
@@ -181,7 +191,21 @@ fn refuses_flags_that_do_not_fit_before_any_work() {
             Box::new(|c| c.dev = c.train.with_file_name("missing.parquet")),
             "missing.parquet",
         ),
+        (
+            Box::new(|c| c.freeze = Freeze::Below(3)),
+            "--freeze below:3: the model has 2 layers",
+        ),
+        (
+            Box::new(|c| c.test = Some(c.train.with_file_name("big-ids.parquet"))),
+            "big-ids.parquet is ≥ the model's vocab_size",
+        ),
     ];
+    let mut big = split("test", 8, 9);
+    big.input_ids[1] = VOCAB as u32 + 5;
+    write_token_split(&f.root.join("big-ids.parquet"), &big)
+        .unwrap()
+        .commit()
+        .unwrap();
     for (edit, needle) in cases {
         let mut c = config(&f, "runs/bad", Backend::Flex);
         edit(&mut c);

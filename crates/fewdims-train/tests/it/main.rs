@@ -2,3 +2,4 @@
 
 mod cross;
 mod finetune;
+mod trajectory;

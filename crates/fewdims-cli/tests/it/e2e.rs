@@ -3,12 +3,10 @@
 //! extract-hidden, probe-dims, rep-change, cross-finetune and report. Then a second `make main`
 //! must run no stage at all.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use fewdims_backend::{Backend, DeviceArgs};
-use fewdims_bert::{BertConfig, TensorMap, save_model_dir};
+use crate::common::{assets_or_skip, make_command, tiny_model};
 
 const STAGES: [&str; 8] = [
     "prepare",
@@ -21,96 +19,23 @@ const STAGES: [&str; 8] = [
     "report",
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo test")).join("../..")
-}
-
-fn assets() -> Option<PathBuf> {
-    let dir = std::env::var_os("FEWDIMS_ASSETS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/fewdims/assets"))
-        })?;
-    dir.join(".complete").exists().then_some(dir)
-}
-
-/// A tiny random BERT (hidden 32, 2 layers, with a pooler) with the real MiniLM tokenizer.
-fn tiny_model(dir: &Path, assets: &Path) {
-    let device = DeviceArgs::new(Backend::Flex, "cpu")
-        .select()
-        .unwrap()
-        .device;
-    let config = BertConfig::tiny(30522);
-    save_model_dir(
-        dir,
-        &config,
-        &config.init(true, &device),
-        &TensorMap::new(),
-        HashMap::new(),
-    )
-    .unwrap();
-    std::fs::copy(
-        assets.join("all-MiniLM-L6-v2/tokenizer.json"),
-        dir.join("tokenizer.json"),
-    )
-    .unwrap();
-}
-
+/// `make main` with the e2e settings; its output and whether it succeeded.
 fn make(tmp: &Path, assets: &Path) -> (String, bool) {
-    let bin = Path::new(env!("CARGO_BIN_EXE_finetune")).parent().unwrap();
-    let p = |s: &str| tmp.join(s).display().to_string();
-    let vars = [
-        ("CARGO", "true".to_string()),
-        ("CARGO_STAMP", p("cargo-stamp")),
-        ("BIN", bin.display().to_string()),
-        ("FEWDIMS_ASSETS", assets.display().to_string()),
-        ("ASSETS", assets.display().to_string()),
-        ("MODEL", "tiny".into()),
-        ("MODEL_DIR", p("tiny")),
-        ("MAX_LEN", "32".into()),
-        ("TASKS_DIR", p("data/tasks")),
-        ("TOK_DIR", p("data/tok")),
-        ("RUNS_DIR", p("runs")),
-        ("HIDDEN_DIR", p("hidden")),
-        ("PROBE_DIR", p("probes")),
-        ("REPORTS_DIR", p("reports")),
-        ("BACKEND", "flex".into()),
-        ("DEVICE", "cpu".into()),
-        ("FT_MAX_TRAIN", "64".into()),
-        ("MAIN_TASKS", "movie tweets".into()),
-        ("CROSS_FROM", "movie".into()),
-        ("CROSS_TASKS", "amazon nyt".into()),
-        ("PROBE_TASKS", "movie".into()),
-        (
-            "PROBE_FLAGS",
-            "--methods full,single,pair,greedy,backward --threads 2".into(),
-        ),
-    ];
-    let mut cmd = Command::new("make");
-    cmd.arg("-C")
-        .arg(repo_root())
-        .arg("--no-print-directory")
-        .arg("main");
-    for (k, v) in vars {
-        cmd.arg(format!("{k}={v}"));
-    }
-    let out = cmd.output().expect("make runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (text, out.status.success())
+    let mut cmd = make_command(tmp, assets, "main");
+    cmd.args([
+        "FT_MAX_TRAIN=64",
+        "MAIN_TASKS=movie tweets",
+        "CROSS_FROM=movie",
+        "CROSS_TASKS=amazon nyt",
+        "PROBE_TASKS=movie",
+        "PROBE_FLAGS=--methods full,single,pair,greedy,backward --threads 2",
+    ]);
+    crate::common::output(cmd)
 }
 
 #[test]
 fn main_job_runs_every_stage_then_nothing() {
-    let Some(assets) = assets() else {
-        assert!(
-            std::env::var_os("FEWDIMS_REQUIRE_FIXTURES").is_none(),
-            "assets missing: run `make assets`"
-        );
-        eprintln!("skipped: no assets (run `make assets`)");
+    let Some(assets) = assets_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

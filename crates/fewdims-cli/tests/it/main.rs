@@ -1,0 +1,5 @@
+//! The stage binaries' tests, in one binary (one link instead of one per file).
+
+mod common;
+mod e2e;
+mod resume;
