@@ -17,7 +17,6 @@ learning rate used; and a few tensors before and after training (HF names). Run 
 scripts/parity/run_trajectory.sh, which provides the pinned venv (scripts/parity/run.sh).
 """
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -25,6 +24,7 @@ import types
 
 import torch
 import transformers
+from make_reference import sha256  # (this script's sibling)
 from transformers import BertModel, BertTokenizerFast, Trainer, TrainingArguments, get_linear_schedule_with_warmup
 
 STEPS = 30
@@ -63,14 +63,6 @@ class ClsLinear(torch.nn.Module):
     def forward(self, input_ids, attention_mask, token_type_ids):
         h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
         return self.head.out_proj(h.last_hidden_state[:, 0])
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def batches(tok, snippets):

@@ -2,6 +2,7 @@
 
 pub(crate) mod change;
 pub(crate) mod cross;
+pub(crate) mod loss_curves;
 pub(crate) mod probes;
 pub(crate) mod sweeps;
 

@@ -186,7 +186,7 @@ pub fn write(doc: &mut Doc, inp: &Inputs) -> Result<(), ReportError> {
                 Sweep::Dims => dims_plot(doc, task, &groups, inp)?,
                 Sweep::Layer => layer_plots(doc, task, &groups, inp)?,
             }
-            loss_curves(doc, info, task, &groups)?;
+            super::loss_curves::write(doc, info.stem, info.title, task, &groups)?;
         }
         if !csv.is_empty() {
             doc.csv(info.stem, &CSV_HEADERS, &csv)?;
@@ -232,47 +232,6 @@ fn bars(
         &name,
         &title,
         bar_chart(&title, x, &format!("{metric} ({split})"), &bars, true),
-    )
-}
-
-/// The training loss of every run of the sweep, each seed its own line, so that a diverged or
-/// flat run stands out.
-fn loss_curves(
-    doc: &mut Doc,
-    info: &SweepInfo,
-    task: &str,
-    groups: &[&RunGroup],
-) -> Result<(), ReportError> {
-    let series: Vec<Series> = groups
-        .iter()
-        .flat_map(|g| &g.runs)
-        .filter(|r| !r.curve.is_empty())
-        .map(|r| Series {
-            label: r.name.clone(),
-            points: r
-                .curve
-                .iter()
-                .map(|c| (c.step as f64, c.loss, f64::NAN))
-                .collect(),
-            line: true,
-            bold: false,
-        })
-        .collect();
-    if series.is_empty() {
-        return Ok(());
-    }
-    let title = format!("{task}: {} training loss", info.title.to_lowercase());
-    let name = format!("{}_loss_{}", info.stem, file_safe(task));
-    doc.svg(
-        &name,
-        &title,
-        line_chart(
-            &title,
-            "optimizer step",
-            "training loss (mean per curve point)",
-            XAxis::Steps,
-            &series,
-        ),
     )
 }
 
