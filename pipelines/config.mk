@@ -27,8 +27,10 @@ SUBMIT ?=
 # The token-, dims-, layer- and freeze-wise sweeps run on these tasks.
 MAIN_TASKS ?= movie tweets
 # Cross-finetune starts from CROSS_FROM's cls run and fine-tunes on each of CROSS_TASKS in turn.
+# The chain crosses task kinds (sentiment → 5 news topics → 3-class tweet sentiment), so holding
+# the first task is not just one task learnt twice. CROSS_TASKS="amazon nyt" is the sentiment chain.
 CROSS_FROM ?= movie
-CROSS_TASKS ?= amazon nyt
+CROSS_TASKS ?= news tweets3
 # cross-finetune's extras: re-train the earlier heads on a frozen encoder and re-fit a probe (docs/cross.md).
 CROSS_FLAGS ?= --earlier-heads retrain --refit-probe
 # Hidden states, probes and CKA are made for these tasks.
@@ -54,14 +56,17 @@ MAX_LEN ?= 128
 RUNS_DIR ?= runs
 # The task of `make sweep*`.
 TASK ?= movie
-# The seed of every run; with SEEDS="1 2 3", every run is made once per seed (<name>-seed<N>).
+# The seeds: every run is made once per seed of SEEDS (<name>-seed<N>), and the claims pool them;
+# with SEEDS empty, once with SEED under its plain name. A random:K run draws its dims per seed.
 SEED ?= 42
-SEEDS ?=
+SEEDS ?= 1 2 3
+# Runs no claim rests on get the first seed only: the 1-dim run and layer 0 (the chance baseline).
+ONE_SEED_RUNS ?= dims-first1 layer0
 # Training size and hyperparameters of every run (the main job's; `make paper` uses full data).
 FT_EPOCHS ?= 1
 FT_BATCH ?= 16
 FT_LR ?= 1e-4
-FT_MAX_TRAIN ?= 1500
+FT_MAX_TRAIN ?= 1000
 # A resumable checkpoint every N steps besides each epoch's end; a killed run resumes from it.
 FT_SAVE_EVERY ?= 50
 # The layers of the layer-wise sweep: 0..NUM_LAYERS, the model's (from `embed --print num-layers`).
@@ -91,6 +96,10 @@ PROBE_DIR ?= probes
 CHANGE_DIR ?= $(PROBE_DIR)/cka
 # probe-dims flags, e.g. --methods full,pair --readouts cls.
 PROBE_FLAGS ?=
+# The seeds of the control tables (permuted labels) beside each probe table, and their probe-dims
+# flags (the top layer's cls readout: what the claims read).
+PROBE_CONTROLS ?= 1 2 3
+CONTROL_FLAGS ?= --methods full,single,pair --readouts cls --layers -1
 # The hidden-state id of `make probe-bench` and `make probe-fixture` (on movie).
 PROBE_FIXTURE_ID ?= pretrained
 # The dims run whose own head is scored with subsets of its dims zeroed (`make ablations`).
@@ -100,4 +109,4 @@ ABLATE_RUN ?= $(firstword $(call seeded,dims-random3))
 # Reports go to <REPORTS_DIR>/<REPORT_NAME>/.
 REPORTS_DIR ?= reports
 # What the report reads (and makes first).
-REPORT_INPUTS ?= $(call sweep_files,$(MAIN_TASKS),$(SWEEP_all)) $(PROBE_FILES) $(CHANGE_FILES) $(ABLATE_FILES) $(CROSS_FILES)
+REPORT_INPUTS ?= $(call sweep_files,$(MAIN_TASKS),$(SWEEP_all)) $(PROBE_FILES) $(CONTROL_FILES) $(CHANGE_FILES) $(ABLATE_FILES) $(CROSS_FILES)

@@ -4,7 +4,7 @@
 #   make runs/movie/cls/run.json        one run
 #   make sweep-token  TASK=movie         cls, max-norm, mean, pos:1
 #   make sweep-dims   TASK=movie         first:1, random:2, random:3, all (= cls)
-#   make sweep-layer  TASK=movie         2 random dims of the CLS vector of each hidden layer
+#   make sweep-layer  TASK=movie         2 random dims of the CLS vector of each hidden layer (the last: dims-random2)
 #   make sweep-freeze TASK=movie         frozen encoder + mlp head vs trainable encoder + linear head (= cls)
 #   make sweep        TASK=movie         all four (use make -j N; add SUBMIT="srun ..." on a cluster)
 #
@@ -36,12 +36,14 @@ $(foreach l,$(LAYERS),$(eval RUN_layer$(l) := --layer $(l) --dims random:2))
 # The trainable-encoder + linear-head side of the freezing comparison is the cls run itself.
 SWEEP_token  := cls max-norm mean pos1
 SWEEP_dims   := dims-first1 dims-random2 dims-random3 cls
-SWEEP_layer  := $(addprefix layer,$(LAYERS))
+# The last layer's point is dims-random2 itself (the same run: CLS, random:2, last layer).
+SWEEP_layer  := $(addprefix layer,$(filter-out $(NUM_LAYERS),$(LAYERS))) $(if $(filter $(NUM_LAYERS),$(LAYERS)),dims-random2)
 SWEEP_freeze := freeze-all-mlp cls
 SWEEP_all    := $(sort $(SWEEP_token) $(SWEEP_dims) $(SWEEP_layer) $(SWEEP_freeze))
 
-# $(call seeded,NAME): the run names of NAME, one per seed.
-seeded   = $(if $(SEEDS),$(foreach s,$(SEEDS),$(1)-seed$(s)),$(1))
+# $(call seeded,NAME): the run names of NAME, one per seed (ONE_SEED_RUNS: the first seed only).
+run_seeds = $(if $(filter $(1),$(ONE_SEED_RUNS)),$(firstword $(SEEDS)),$(SEEDS))
+seeded   = $(if $(SEEDS),$(foreach s,$(call run_seeds,$(1)),$(1)-seed$(s)),$(1))
 run_file = $(RUNS_DIR)/$(1)/$(2)/run.json
 # $(call sweep_files,TASKS,NAMES): every run file of those tasks and names, all seeds.
 sweep_files = $(foreach t,$(1),$(foreach r,$(2),$(foreach n,$(call seeded,$(r)),$(call run_file,$(t),$(n)))))

@@ -23,7 +23,7 @@ CHANGE_FILES := $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
 	$(if $(and $(call id_fits,$(call pair_a,$(p)),$(t)),$(call id_fits,$(call pair_b,$(p)),$(t))),\
 	$(CHANGE_DIR)/$(call pair_a,$(p))_vs_$(call pair_b,$(p))/$(t)/$(CHANGE_SPLIT).parquet)))
 
-.PHONY: probes changes probe-bench probe-fixture
+.PHONY: probes changes probe-bench probe-fixture controls
 
 probes: $(PROBE_FILES)
 changes: $(CHANGE_FILES)
@@ -45,6 +45,24 @@ $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
 	$(eval $(call change_rule,$(call pair_a,$(p)),$(call pair_b,$(p)),$(t),$(CHANGE_SPLIT))))))
 
 $(eval $(call settings_stamp,$(PROBE_SETTINGS),flags=$$(PROBE_FLAGS)))
+
+# Controls (Hewitt & Liang, 2019): the same probes on permuted labels, one table per seed of
+# PROBE_CONTROLS beside each probe table: <id>/<task>-control<seed>.parquet. The report shows the
+# selectivity (task − control) and the best pairs that chance reaches.
+#   make controls
+CONTROL_SETTINGS := $(PROBE_DIR)/.control-settings
+CONTROL_FILES := $(foreach f,$(PROBE_FILES),$(foreach s,$(PROBE_CONTROLS),$(f:.parquet=-control$(s).parquet)))
+controls: $(CONTROL_FILES)
+
+# $(1) = id, $(2) = task, $(3) = seed
+define control_rule
+$(PROBE_DIR)/$(1)/$(2)-control$(3).parquet: $(foreach s,train dev test,$(HIDDEN_DIR)/$(1)/$(2)/$(s).safetensors) \
+		$(BIN)/probe-dims $(CONTROL_SETTINGS)
+	$$(SUBMIT) $(BIN)/probe-dims --hidden $(HIDDEN_DIR)/$(1)/$(2) --out $$@ $$(CONTROL_FLAGS) --permute-labels $(3) --quiet
+endef
+$(foreach t,$(PROBE_TASKS),$(foreach i,$(PROBE_IDS),$(if $(call id_fits,$(i),$(t)),\
+	$(foreach s,$(PROBE_CONTROLS),$(eval $(call control_rule,$(i),$(t),$(s)))))))
+$(eval $(call settings_stamp,$(CONTROL_SETTINGS),flags=$$(CONTROL_FLAGS)))
 
 probe-bench: $(BIN)/probe-dims
 	bench/probe/run.sh $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie

@@ -6,7 +6,7 @@
 REPORT_FILE  := $(REPORTS_DIR)/$(REPORT_NAME)/REPORT.md
 
 $(REPORT_FILE): $(BIN)/report $(REPORT_INPUTS)
-	$(BIN)/report --runs $(RUNS_DIR) --probes $(PROBE_DIR) --out $(@D) --title "$(REPORT_TITLE)"
+	$(BIN)/report --runs $(RUNS_DIR) --probes $(PROBE_DIR) --out $(@D) --title "$(REPORT_TITLE)" --no-print-claims
 
 .PHONY: report
 report: $(REPORT_FILE)

@@ -21,7 +21,10 @@ pub use model::{
     AttentionMask, BertAttention, BertEmbeddings, BertInput, BertLayer, BertModel, BertOutput,
     BertPooler,
 };
-pub use readout::{HostReadouts, Readout, device_readouts, readout_vector, to_host, token_readout};
+pub use readout::{
+    HostReadouts, Readout, device_readouts, readout_vector, readout_vector_and_position, to_host,
+    token_position, token_readout,
+};
 pub use weights::{LoadReport, TensorMap};
 
 /// File names inside a model dir.

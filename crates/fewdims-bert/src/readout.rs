@@ -9,6 +9,32 @@ use burn::tensor::{Int, Tensor};
 use crate::{BertInput, BertModel};
 use fewdims_schema::vocab::ReadoutKind;
 
+/// The position each sequence's readout reads, where it reads one token: 0 for `cls`, the
+/// largest-norm real token for `max-norm`, N (or the last real token) for `pos:N`; `None` for
+/// `mean` and `pooler`.
+///
+/// hidden: [B, S, H]; mask: [B, S] (1 = real token) → [B, 1].
+pub fn token_position(
+    hidden: &Tensor<3>,
+    mask: &Tensor<2, Int>,
+    token: ReadoutKind,
+) -> Option<Tensor<2, Int>> {
+    let [b, s, _] = hidden.dims();
+    match token {
+        ReadoutKind::Cls => Some(mask.clone().slice([0..b, 0..1]).zeros_like()),
+        ReadoutKind::MaxNorm => {
+            let norms = hidden.clone().powf_scalar(2.0).sum_dim(2).reshape([b, s]);
+            let padded = mask.clone().equal_elem(0);
+            Some(norms.mask_fill(padded, -1.0).argmax(1))
+        }
+        ReadoutKind::Pos(n) => {
+            let last = mask.clone().sum_dim(1).sub_scalar(1);
+            Some(last.clamp_max(n as i64))
+        }
+        ReadoutKind::Mean | ReadoutKind::Pooler => None,
+    }
+}
+
 /// Picks each sequence's readout vector from one layer's hidden states.
 ///
 /// hidden: [B, S, H]; mask: [B, S] (1 = real token); pooled: [B, H] (only for `ReadoutKind::Pooler`) → [B, H].
@@ -19,28 +45,18 @@ pub fn token_readout(
     token: ReadoutKind,
     pooled: Option<Tensor<2>>,
 ) -> Tensor<2> {
-    let [b, s, h] = hidden.dims();
-    let gather_rows = |hidden: Tensor<3>, index: Tensor<2, Int>| -> Tensor<2> {
-        // index: [B, 1] → [B, 1, H]
-        let index = index.unsqueeze_dim::<3>(2).expand([b, 1, h]);
-        hidden.gather(1, index).reshape([b, h])
-    };
+    let [b, _, h] = hidden.dims();
     match token {
         ReadoutKind::Cls => hidden.slice([0..b, 0..1]).reshape([b, h]),
         ReadoutKind::Mean => {
             let m = mask.float().unsqueeze_dim::<3>(2);
             (hidden * m.clone()).sum_dim(1).reshape([b, h]) / m.sum_dim(1).reshape([b, 1])
         }
-        ReadoutKind::MaxNorm => {
-            let norms = hidden.clone().powf_scalar(2.0).sum_dim(2).reshape([b, s]);
-            let padded = mask.equal_elem(0);
-            let best = norms.mask_fill(padded, -1.0).argmax(1);
-            gather_rows(hidden, best)
-        }
-        ReadoutKind::Pos(n) => {
-            let last = mask.sum_dim(1).sub_scalar(1);
-            let index = last.clamp_max(n as i64);
-            gather_rows(hidden, index)
+        ReadoutKind::MaxNorm | ReadoutKind::Pos(_) => {
+            let index = token_position(&hidden, &mask, token).expect("a one-token readout");
+            // index: [B, 1] → [B, 1, H]
+            let index = index.unsqueeze_dim::<3>(2).expand([b, 1, h]);
+            hidden.gather(1, index).reshape([b, h])
         }
         ReadoutKind::Pooler => pooled
             .expect("the pooler readout needs a checkpoint with a pooler (checked before use)"),
@@ -64,6 +80,26 @@ pub fn readout_vector(encoder: &BertModel, readout: Readout, input: BertInput) -
         .last()
         .expect("at least the embeddings");
     token_readout(hidden, mask, readout.token, out.pooled)
+}
+
+/// The readout vector [B, H] of a batch and the position it read, [B, 1] (see [`token_position`]).
+pub fn readout_vector_and_position(
+    encoder: &BertModel,
+    readout: Readout,
+    input: BertInput,
+) -> (Tensor<2>, Option<Tensor<2, Int>>) {
+    let mask = input.attention_mask.clone();
+    let out = encoder.forward_upto(input, readout.layer);
+    let hidden = out
+        .hidden_states
+        .into_iter()
+        .last()
+        .expect("at least the embeddings");
+    let position = token_position(&hidden, &mask, readout.token);
+    (
+        token_readout(hidden, mask, readout.token, out.pooled),
+        position,
+    )
 }
 
 /// A tensor's values copied to the host, as f32.

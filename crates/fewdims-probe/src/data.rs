@@ -51,7 +51,7 @@ impl Matrix {
 }
 
 /// What a probe predicts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Classes { y: Vec<u32>, classes: usize },
     Scores(Vec<f32>),
@@ -273,6 +273,34 @@ impl HiddenSet {
             metrics,
             classes,
         })
+    }
+
+    /// Permutes the labels of every split (each with its own seeded stream), so that they carry
+    /// no signal: a control task (Hewitt & Liang, 2019). A probe fitted, selected and scored on
+    /// them shows what the same search reaches by chance.
+    pub fn permute_labels(&mut self, seed: u64) {
+        for (k, labels) in self.labels.iter_mut().enumerate() {
+            let mut state = seed ^ (0xC0FF_EE00 + k as u64);
+            let mut next = move || {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^ (z >> 31)
+            };
+            let n = match labels {
+                Labels::Classes(v) => v.len(),
+                Labels::Scores(v) => v.len(),
+            };
+            // Fisher-Yates, from the end.
+            for i in (1..n).rev() {
+                let j = (next() % (i as u64 + 1)) as usize;
+                match labels {
+                    Labels::Classes(v) => v.swap(i, j),
+                    Labels::Scores(v) => v.swap(i, j),
+                }
+            }
+        }
     }
 
     /// `<dir>/{train,dev,test}.safetensors` (test only if present).

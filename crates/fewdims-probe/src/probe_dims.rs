@@ -34,6 +34,8 @@ pub struct ProbeDimsConfig {
     pub greedy_k: usize,
     /// Backward elimination starts from this many dims.
     pub backward_from: usize,
+    /// A control run: every split's labels permuted with this seed.
+    pub permute_labels: Option<u64>,
 }
 
 /// The probe flags of `probe-dims` (besides its files).
@@ -67,6 +69,10 @@ pub struct ProbeFlags {
     /// Newton tolerance (largest coefficient change, standardized units).
     #[arg(long, default_value_t = 1e-4)]
     pub tol: f64,
+    /// A control task: permute the labels of every split with this seed, then probe as usual
+    /// (what the same probes and searches reach on labels with no signal).
+    #[arg(long)]
+    pub permute_labels: Option<u64>,
 }
 
 impl ProbeFlags {
@@ -120,6 +126,7 @@ impl ProbeFlags {
             },
             greedy_k: self.greedy_k,
             backward_from: self.backward_from,
+            permute_labels: self.permute_labels,
         })
     }
 }
@@ -209,7 +216,10 @@ pub fn probe_dims(
             "--methods {m} scores a fine-tuned head and runs alone, not among the probes"
         )));
     }
-    let set = HiddenSet::open(&cfg.train, &cfg.dev, cfg.test.as_deref())?;
+    let mut set = HiddenSet::open(&cfg.train, &cfg.dev, cfg.test.as_deref())?;
+    if let Some(seed) = cfg.permute_labels {
+        set.permute_labels(seed);
+    }
     let meta = set.train.meta().clone();
     let readouts = if cfg.readouts.is_empty() {
         meta.readouts.clone()
@@ -267,6 +277,7 @@ pub fn probe_dims(
         "logistic": "L2, intercept unpenalized; Newton (subsets, one-vs-rest), L-BFGS multinomial (full)",
         "ridge": "L2, intercept unpenalized", "tol": s.tol, "greedy_k": cfg.greedy_k,
         "backward_from": cfg.backward_from, "selection": format!("dev {}", meta.metrics[0]),
+        "permuted_labels": cfg.permute_labels,
     });
     let kv = table_metadata(&meta, files, &settings_json);
     let mut table = ProbeGroupWriter::create(&cfg.out, &set.metrics, &kv)?;

@@ -1,9 +1,11 @@
 //! Cross-fine-tuning matrices `runs/cross/<name>/cross.parquet` (contract in
 //! `fewdims_schema::cross`); the seeds of one cross run (`<name>-seed<N>`) are read as one table.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use fewdims_schema::cross::*;
+use fewdims_schema::run::PredictionRow;
 
 use crate::ReportError;
 use crate::run_groups::{sorted_dirs, strip_seed};
@@ -34,12 +36,36 @@ pub struct CrossTable {
     /// `(dir name, cross.parquet)` of each seed.
     pub sources: Vec<(String, PathBuf)>,
     pub rows: Vec<SeedRow>,
+    /// Per-item predictions of each task's own head: `(source, step, task, split)` → rows.
+    pub predictions: BTreeMap<(usize, u32, String, String), Vec<PredictionRow>>,
 }
 
 impl CrossTable {
     pub fn read(path: &Path, name: &str) -> Result<Self, ReportError> {
         let table = fewdims_tables::cross::read(path)?;
+        let mut predictions = BTreeMap::new();
+        let dir = path.parent().map(|d| d.join(PREDICTIONS_DIR));
+        if let Some(dir) = dir.filter(|d| d.is_dir()) {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| ReportError::io(&dir, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            files.sort();
+            for file in files {
+                let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
+                let Some((step, task)) = stem.as_deref().and_then(parse_stem) else {
+                    continue;
+                };
+                for row in fewdims_tables::predictions::read(&file)?.rows {
+                    predictions
+                        .entry((0, step, task.clone(), row.split.clone()))
+                        .or_insert_with(Vec::new)
+                        .push(row);
+                }
+            }
+        }
         Ok(CrossTable {
+            predictions,
             name: strip_seed(name).into(),
             sources: vec![(name.into(), path.into())],
             rows: table
@@ -144,15 +170,38 @@ impl CrossTable {
         Stat::of(&v)
     }
 
+    /// Each seed's predictions of `task`'s own head after `step` on `split`; `None` when a
+    /// seed has none.
+    pub fn predictions(&self, step: u32, task: &str, split: &str) -> Option<Vec<&[PredictionRow]>> {
+        (0..self.sources.len())
+            .map(|s| {
+                self.predictions
+                    .get(&(s, step, task.to_string(), split.to_string()))
+                    .map(Vec::as_slice)
+            })
+            .collect()
+    }
+
     /// Adds the rows of another seed.
     fn merge(&mut self, other: CrossTable) {
         let offset = self.sources.len();
+        for ((src, step, task, split), rows) in other.predictions {
+            self.predictions
+                .insert((src + offset, step, task, split), rows);
+        }
         self.sources.extend(other.sources);
         self.rows.extend(other.rows.into_iter().map(|r| SeedRow {
             source: r.source + offset,
             row: r.row,
         }));
     }
+}
+
+/// `step2-amazon` → `(2, "amazon")`.
+fn parse_stem(stem: &str) -> Option<(u32, String)> {
+    let rest = stem.strip_prefix("step")?;
+    let (n, task) = rest.split_once('-')?;
+    Some((n.parse().ok()?, task.to_string()))
 }
 
 /// Every `<runs>/cross/<name>/cross.parquet`, seeds merged, sorted by name.

@@ -7,6 +7,7 @@
 //! it. Inputs that exist but break their contract are errors naming the file and field or column.
 //! See `docs/report.md` for what each section and plot means and the verdict thresholds.
 
+pub mod bootstrap;
 pub mod claims;
 pub mod cross;
 mod doc;
@@ -19,7 +20,7 @@ pub mod stats;
 
 use std::path::{Path, PathBuf};
 
-pub use claims::{Claim, Thresholds, Verdict};
+pub use claims::{Claim, Comparison, Thresholds, Verdict};
 pub use doc::{Missing, md_table};
 pub use error::ReportError;
 
@@ -104,6 +105,8 @@ pub(crate) struct Inputs {
     pub probes: Vec<probes::ProbeTable>,
     /// Head-ablation tables (`<id>/<task>-ablate.parquet`).
     pub ablations: Vec<probes::ProbeTable>,
+    /// Control tables (`<id>/<task>-control<seed>.parquet`), with their seed.
+    pub controls: Vec<(u64, probes::ProbeTable)>,
     pub cka: Vec<probes::CkaTable>,
     pub cross: Vec<cross::CrossTable>,
     /// Tasks seen in any input (or the configured ones), sorted.
@@ -118,9 +121,10 @@ impl Inputs {
         let (runs, stale_runs) = run_groups::scan_runs(&cfg.runs)?;
         let runs: Vec<run_groups::RunRecord> = runs.into_iter().filter(|r| keep(&r.task)).collect();
         let groups = run_groups::group_runs(runs);
-        let (probes, ablations) = probes::scan_probes(&cfg.probes)?;
-        let probes: Vec<_> = probes.into_iter().filter(|p| keep(&p.task)).collect();
-        let ablations: Vec<_> = ablations.into_iter().filter(|p| keep(&p.task)).collect();
+        let tables = probes::scan_probes(&cfg.probes)?;
+        let probes: Vec<_> = tables.probes.into_iter().filter(|p| keep(&p.task)).collect();
+        let ablations: Vec<_> = tables.ablations.into_iter().filter(|p| keep(&p.task)).collect();
+        let controls: Vec<_> = tables.controls.into_iter().filter(|c| keep(&c.1.task)).collect();
         let cka: Vec<_> = probes::scan_cka(&cfg.probes)?
             .into_iter()
             .filter(|c| keep(&c.task))
@@ -142,6 +146,7 @@ impl Inputs {
             groups,
             probes,
             ablations,
+            controls,
             cka,
             cross,
             tasks,
@@ -174,20 +179,36 @@ impl Inputs {
     }
 }
 
-/// The claims table as markdown (also printed by the `report` binary).
+/// The claims table as markdown (also printed by the `report` binary): one row per claim, its
+/// comparisons one per line.
 pub fn claims_markdown(claims: &[Claim]) -> String {
     let rows: Vec<Vec<String>> = claims
         .iter()
         .map(|c| {
+            let mut lines: Vec<String> = c.comparisons.iter().map(Comparison::line).collect();
+            lines.extend(c.context.iter().cloned());
+            lines.extend(c.missing.iter().cloned());
             vec![
                 c.claim.to_string(),
                 c.paper.to_string(),
-                c.ours.clone(),
+                lines.join("<br>"),
+                c.seeds(),
+                c.test.describe(),
                 format!("**{}**", c.verdict),
             ]
         })
         .collect();
-    md_table(&["claim", "paper says", "our numbers", "verdict"], &rows)
+    md_table(
+        &[
+            "claim",
+            "paper says",
+            "our numbers: gap [95% interval]",
+            "seeds",
+            "holds when",
+            "verdict",
+        ],
+        &rows,
+    )
 }
 
 /// The heading of the claims section of REPORT.md.
@@ -210,11 +231,15 @@ pub fn claims_section(report_md: &str) -> Option<String> {
 fn write_claims(d: &mut doc::Doc, claims: &[Claim], th: &Thresholds) -> Result<(), ReportError> {
     d.h2(CLAIMS_HEADING);
     d.para(&format!(
-        "Verdicts follow from the numbers below by fixed rules (1 point = 0.01 of the metric; headline: the \
-         main metric on test, dev where a run has no test split; mean ± sd over seeds, n = seeds). \
-         A variant *holds* within {} points of its reference and *holds partly* within {} points; \
-         *not measured* means the inputs are missing. Per-claim rules:",
-        th.holds, th.partly
+        "Each claim is judged by intervals, not means (1 point = 0.01 of the metric). A gap is \
+         variant − reference on the items both scored (test; dev where a task has no labelled \
+         test split), with a 95% paired bootstrap interval ({} replicates, items and seeds \
+         resampled). A claim *holds* when the whole interval lies where the claim says, *does not \
+         hold* when it lies wholly on the other side of the margin, and is *inconclusive* \
+         otherwise; *no signal* means the reference is not above the majority-class baseline by \
+         its own interval; *mixed* means some parts hold and others do not. The rules: \
+         `docs/report.md`.",
+        th.resamples
     ));
     d.md += &claims_markdown(claims);
     d.md += "\n";
@@ -229,7 +254,9 @@ fn write_claims(d: &mut doc::Doc, claims: &[Claim], th: &Thresholds) -> Result<(
                 c.id.into(),
                 c.claim.into(),
                 c.paper.into(),
-                c.ours.clone(),
+                c.ours(),
+                c.seeds(),
+                c.test.describe(),
                 c.verdict.to_string(),
                 c.rule.clone(),
             ]
@@ -237,9 +264,94 @@ fn write_claims(d: &mut doc::Doc, claims: &[Claim], th: &Thresholds) -> Result<(
         .collect();
     d.csv(
         "claims",
-        &["id", "claim", "paper", "ours", "verdict", "rule"],
+        &[
+            "id",
+            "claim",
+            "paper",
+            "ours",
+            "seeds",
+            "holds_when",
+            "verdict",
+            "rule",
+        ],
         &rows,
-    )
+    )?;
+    let detail: Vec<Vec<String>> = claims
+        .iter()
+        .flat_map(|c| {
+            c.comparisons.iter().map(move |x| {
+                let iv =
+                    |f: fn(&bootstrap::Interval) -> f64| stats::csv_num(x.interval.as_ref().map(f));
+                vec![
+                    c.id.into(),
+                    x.task.clone(),
+                    x.what.clone(),
+                    x.split.clone(),
+                    x.metric.clone(),
+                    x.seeds.clone(),
+                    iv(|i| i.estimate),
+                    iv(|i| i.lo),
+                    iv(|i| i.hi),
+                    x.interval.map(|i| i.items.to_string()).unwrap_or_default(),
+                    x.test.describe(),
+                    x.verdict.to_string(),
+                    x.note.clone(),
+                ]
+            })
+        })
+        .collect();
+    d.csv(
+        "claims_detail",
+        &[
+            "id",
+            "task",
+            "what",
+            "split",
+            "metric",
+            "seeds",
+            "estimate",
+            "lo",
+            "hi",
+            "items",
+            "holds_when",
+            "verdict",
+            "note",
+        ],
+        &detail,
+    )?;
+    let plotted: Vec<plot::IntervalRow> = claims
+        .iter()
+        .flat_map(|c| {
+            c.comparisons.iter().filter_map(move |x| {
+                let iv = x.interval?;
+                Some(plot::IntervalRow {
+                    label: format!("{}: {}, {}", c.id, x.task, x.what),
+                    estimate: iv.estimate * 100.0,
+                    lo: iv.lo * 100.0,
+                    hi: iv.hi * 100.0,
+                    holds: x.test.holds_region(),
+                    // Blue holds, orange does not, grey neither.
+                    color: match x.verdict {
+                        Verdict::Holds => 0,
+                        Verdict::DoesNotHold => 1,
+                        _ => 6,
+                    },
+                })
+            })
+        })
+        .collect();
+    if !plotted.is_empty() {
+        d.svg(
+            "claims_intervals",
+            "every comparison's estimate and 95% interval in points; shaded: where its claim holds",
+            plot::interval_chart(
+                "The claims: estimates and 95% intervals (shaded: where the claim holds)",
+                "points (0.01 of the metric; slopes in points per layer)",
+                &plotted,
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 fn show_path(p: &Path) -> String {

@@ -189,24 +189,46 @@ pub fn show_dims(d: &[u16]) -> String {
 
 /// The stem suffix of head-ablation tables: `probes/<id>/<task>-ablate.parquet`.
 pub const ABLATE_SUFFIX: &str = "-ablate";
+/// The stem infix of control tables (permuted labels): `probes/<id>/<task>-control<seed>.parquet`.
+pub const CONTROL_INFIX: &str = "-control";
 
-/// Every `<probes>/<id>/<task>.parquet` (the `cka` folder excluded), sorted by id then task, and
-/// apart from them the head-ablation tables `<id>/<task>-ablate.parquet` (task without the suffix).
-pub fn scan_probes(root: &Path) -> Result<(Vec<ProbeTable>, Vec<ProbeTable>), ReportError> {
-    let (mut out, mut ablations) = (Vec::new(), Vec::new());
+/// The probe tables of a probes dir, by kind.
+#[derive(Debug, Default)]
+pub struct ProbeTables {
+    /// `<id>/<task>.parquet`.
+    pub probes: Vec<ProbeTable>,
+    /// `<id>/<task>-ablate.parquet` (task without the suffix).
+    pub ablations: Vec<ProbeTable>,
+    /// `<id>/<task>-control<seed>.parquet`: the same probes on permuted labels, with the seed.
+    pub controls: Vec<(u64, ProbeTable)>,
+}
+
+/// `movie-control3` → `("movie", 3)`.
+fn control_of(stem: &str) -> Option<(&str, u64)> {
+    let (task, seed) = stem.rsplit_once(CONTROL_INFIX)?;
+    Some((task, seed.parse().ok()?))
+}
+
+/// Every `<root>/<id>/<task>.parquet` (the CKA dir `cka/` is skipped), sorted by id then task;
+/// ablation and control tables apart.
+pub fn scan_probes(root: &Path) -> Result<ProbeTables, ReportError> {
+    let mut out = ProbeTables::default();
     for dir in sorted_dirs(root)? {
         let id = dir.file_name().unwrap().to_string_lossy().into_owned();
         if id == CKA_DIR {
             continue;
         }
         for (task, path) in parquet_files(&dir)? {
-            match task.strip_suffix(ABLATE_SUFFIX) {
-                Some(t) => ablations.push(ProbeTable::read(&path, &id, t)?),
-                None => out.push(ProbeTable::read(&path, &id, &task)?),
+            if let Some(t) = task.strip_suffix(ABLATE_SUFFIX) {
+                out.ablations.push(ProbeTable::read(&path, &id, t)?);
+            } else if let Some((t, seed)) = control_of(&task) {
+                out.controls.push((seed, ProbeTable::read(&path, &id, t)?));
+            } else {
+                out.probes.push(ProbeTable::read(&path, &id, &task)?);
             }
         }
     }
-    Ok((out, ablations))
+    Ok(out)
 }
 
 /// `(stem, path)` of the `*.parquet` files in `dir`, sorted.

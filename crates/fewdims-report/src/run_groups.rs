@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fewdims_schema::run::{CURVE_FILE, CurveRow, RUN_FILE, RunFile, RunFileError};
+use fewdims_schema::run::{
+    CURVE_FILE, CurveRow, PREDICTIONS_FILE, PredictionRow, RUN_FILE, RunFile, RunFileError,
+};
+use fewdims_schema::task::TaskKind;
 
 use crate::ReportError;
 use crate::stats::Stat;
@@ -21,6 +24,9 @@ pub struct RunRecord {
     pub seed: Option<u64>,
     /// Metric names; the first is the main metric.
     pub metrics: Vec<String>,
+    pub kind: TaskKind,
+    /// Number of classes (0 for regression).
+    pub classes: usize,
     pub token: String,
     pub dims: String,
     /// The `--layer` flag as given (`-1` = last).
@@ -37,6 +43,9 @@ pub struct RunRecord {
     pub non_finite_dev_epochs: Vec<usize>,
     /// The training curve (`curve.parquet`; empty for runs written before it existed).
     pub curve: Vec<CurveRow>,
+    /// The best epoch's per-item predictions (`predictions.parquet`), by split; empty for runs
+    /// written before it existed.
+    pub predictions: BTreeMap<String, Vec<PredictionRow>>,
 }
 
 impl RunRecord {
@@ -64,6 +73,11 @@ impl RunRecord {
             name,
             seed: Some(run.seed),
             metrics: run.metrics.clone(),
+            kind: run.kind,
+            classes: match run.kind {
+                TaskKind::Classification => run.label_names.len(),
+                TaskKind::Regression => 0,
+            },
             token: c.readout.token.to_string(),
             dims: c.readout.dims.to_string(),
             layer: c.readout.layer.to_string(),
@@ -80,6 +94,7 @@ impl RunRecord {
                 .collect(),
             non_finite_dev_epochs: run.non_finite_dev_epochs.clone(),
             curve: Vec::new(),
+            predictions: BTreeMap::new(),
         })
     }
 
@@ -153,6 +168,15 @@ pub fn scan_runs(root: &Path) -> Result<(Vec<RunRecord>, Vec<PathBuf>), ReportEr
                     if curve.is_file() {
                         rec.curve = fewdims_tables::curve::read(&curve)?.rows;
                     }
+                    let preds = run_dir.join(PREDICTIONS_FILE);
+                    if preds.is_file() {
+                        for row in fewdims_tables::predictions::read(&preds)?.rows {
+                            rec.predictions
+                                .entry(row.split.clone())
+                                .or_default()
+                                .push(row);
+                        }
+                    }
                     out.push(rec);
                 }
             }
@@ -212,6 +236,14 @@ impl RunGroup {
         self.stat("test", m)
             .map(|s| ("test", s))
             .or_else(|| self.stat("dev", m).map(|s| ("dev", s)))
+    }
+
+    /// Each seed's predictions on `split`; `None` when a seed has none.
+    pub fn predictions(&self, split: &str) -> Option<Vec<&[PredictionRow]>> {
+        self.runs
+            .iter()
+            .map(|r| r.predictions.get(split).map(Vec::as_slice))
+            .collect()
     }
 
     pub fn k(&self) -> usize {
@@ -290,10 +322,34 @@ impl<'a> TaskRuns<'a> {
         let last = c.layer == "-1" || c.layer_index == self.last_layer;
         match sweep {
             Sweep::Token => plain && last && c.dims == "all",
-            Sweep::Dims => plain && last && c.token == "cls",
-            Sweep::Layer => plain && c.token == "cls" && c.dims != "all" && c.layer != "-1",
+            // An explicit `--layer` run is the layer sweep's, even at the last layer: each run
+            // counts in one sweep only.
+            Sweep::Dims => plain && c.layer == "-1" && c.token == "cls",
+            Sweep::Layer => self.layer_run(g),
             Sweep::Freeze => !plain,
         }
+    }
+
+    /// A run of the layer sweep: CLS, a few dims, an explicit layer; or the last layer's run
+    /// of the same dims (`dims-random2` serves as the sweep's last layer).
+    fn layer_run(&self, g: &RunGroup) -> bool {
+        let c = g.cfg();
+        let of_sweep = |c: &RunRecord| {
+            c.freeze == "none" && c.head == "linear" && c.token == "cls" && c.dims != "all"
+        };
+        if !of_sweep(c) {
+            return false;
+        }
+        let explicit = |c: &RunRecord| of_sweep(c) && c.layer != "-1";
+        if explicit(c) {
+            return true;
+        }
+        let same_dims = |o: &&&RunGroup| explicit(o.cfg()) && o.cfg().dims == c.dims;
+        self.groups.iter().any(|o| same_dims(&o))
+            && !self
+                .groups
+                .iter()
+                .any(|o| same_dims(&o) && o.cfg().layer_index == c.layer_index)
     }
 
     pub fn sweep(&self, sweep: Sweep) -> Vec<&'a RunGroup> {

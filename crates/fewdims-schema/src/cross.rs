@@ -11,6 +11,9 @@
 
 /// The matrix file inside a cross dir.
 pub const MATRIX_FILE: &str = "cross.parquet";
+/// `<cross dir>/predictions/step<k>-<task>.parquet`: the per-item predictions of each task's
+/// own head after each step (the rows of `fewdims_schema::run::PredictionRow`).
+pub const PREDICTIONS_DIR: &str = "predictions";
 /// The settings and steps of a cross run (JSON).
 pub const CROSS_FILE: &str = "cross.json";
 

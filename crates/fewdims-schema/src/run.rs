@@ -1,5 +1,6 @@
 //! The run dir contract: `runs/<id>/` with `model.safetensors`, `config.json`, `run.json`,
-//! `metrics.parquet` (one row per epoch, split and metric) and `curve.parquet` (the training curve).
+//! `metrics.parquet` (one row per epoch, split and metric), `curve.parquet` (the training curve) and
+//! `predictions.parquet` (per-item predictions of the best epoch on dev and test).
 //!
 //! [`RunFile`] is `run.json`, typed: `finetune` writes it and every reader (cross-finetune,
 //! probe-dims ablate, the report, make through `report --summary`) reads it with [`RunFile::read`],
@@ -18,6 +19,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const RUN_FILE: &str = "run.json";
 pub const METRICS_FILE: &str = "metrics.parquet";
 pub const CURVE_FILE: &str = "curve.parquet";
+pub const PREDICTIONS_FILE: &str = "predictions.parquet";
 
 /// Columns of `metrics.parquet`.
 pub const EPOCH: &str = "epoch";
@@ -30,6 +32,14 @@ pub const STEP: &str = "step";
 pub const LOSS: &str = "loss";
 pub const LEARNING_RATE: &str = "learning_rate";
 pub const GRAD_NORM: &str = "grad_norm";
+
+/// Columns of `predictions.parquet` (and `split`): one row per scored item at the best epoch.
+pub const IDX: &str = "idx";
+pub const LABEL: &str = "label";
+pub const PREDICTION: &str = "prediction";
+pub const SCORES: &str = "scores";
+pub const TOKEN_POS: &str = "token_pos";
+pub const TOKEN_ROLE: &str = "token_role";
 
 /// Curve points are taken every this many optimizer steps unless `--log-every` says otherwise:
 /// the main job's runs of 94 steps (1,500 rows, batch 16) get 24.
@@ -204,6 +214,67 @@ pub struct CurveRow {
     pub learning_rate: f64,
     #[serde(deserialize_with = "nan_from_null")]
     pub grad_norm: f64,
+}
+
+/// One item of `predictions.parquet`: what the best epoch's model said about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictionRow {
+    /// `dev` or `test`.
+    pub split: String,
+    /// The item's row id in the task file (`idx`), shared by every run of the task.
+    pub idx: u32,
+    /// The class id, or the regression target.
+    pub label: f32,
+    /// The argmax class id, or the regression output.
+    pub prediction: f32,
+    /// The head's outputs: one logit per class, or the one regression output.
+    pub scores: Vec<f32>,
+    /// The position the readout read (0 = `[CLS]`), where it reads one token (cls, pos:N,
+    /// max-norm); `None` for mean and pooler.
+    pub token_pos: Option<u32>,
+    /// What that position holds: `[CLS]`, a `[SEP]` or another token.
+    pub token_role: Option<TokenRole>,
+}
+
+/// What a one-token readout read (`predictions.parquet`'s `token_role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TokenRole {
+    /// Position 0.
+    Cls,
+    /// A `[SEP]`: the id of the item's last token (BERT tokenizers end every item with one).
+    Sep,
+    /// Any other token.
+    Other,
+}
+
+impl TokenRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenRole::Cls => "cls",
+            TokenRole::Sep => "sep",
+            TokenRole::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "cls" => TokenRole::Cls,
+            "sep" => TokenRole::Sep,
+            "other" => TokenRole::Other,
+            _ => return None,
+        })
+    }
+
+    /// The role of position `pos` in an item of token ids `ids`.
+    pub fn of(ids: &[u32], pos: usize) -> Self {
+        if pos == 0 {
+            TokenRole::Cls
+        } else if ids.last().is_some_and(|sep| ids.get(pos) == Some(sep)) {
+            TokenRole::Sep
+        } else {
+            TokenRole::Other
+        }
+    }
 }
 
 /// Wall time of the training loop.

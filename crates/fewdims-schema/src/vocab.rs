@@ -66,16 +66,18 @@ pub enum Dims {
     All,
     List(Vec<usize>),
     First(usize),
-    /// K dims drawn without replacement with a seed (default 0).
+    /// K dims drawn without replacement: `random:K` draws with the run's seed, so each seed of a
+    /// run draws its own dims; `random:K:S` pins the draw to seed S.
     Random {
         k: usize,
-        seed: u64,
+        seed: Option<u64>,
     },
 }
 
 impl Dims {
     /// The selected dims (sorted, unique) for hidden size `h`, or an error for dims ≥ H.
-    pub fn resolve(&self, h: usize) -> Result<Vec<usize>, String> {
+    /// `run_seed` is the draw's seed for an unpinned `random:K`.
+    pub fn resolve(&self, h: usize, run_seed: u64) -> Result<Vec<usize>, String> {
         let dims = match self {
             Dims::All => (0..h).collect(),
             Dims::List(list) => {
@@ -85,7 +87,7 @@ impl Dims {
                 v
             }
             Dims::First(k) => (0..*k).collect(),
-            Dims::Random { k, seed } => random_subset(h, *k, *seed),
+            Dims::Random { k, seed } => random_subset(h, *k, seed.unwrap_or(run_seed)),
         };
         if dims.is_empty() {
             return Err(format!("--dims {self} selects no dimension"));
@@ -145,8 +147,8 @@ impl FromStr for Dims {
             let mut parts = rest.splitn(2, ':');
             let k = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
             let seed = match parts.next() {
-                Some(seed) => seed.parse().map_err(|_| bad())?,
-                None => 0,
+                Some(seed) => Some(seed.parse().map_err(|_| bad())?),
+                None => None,
             };
             return Ok(Dims::Random { k, seed });
         }
@@ -163,7 +165,8 @@ impl fmt::Display for Dims {
                 write!(f, "list:{}", v.join(","))
             }
             Dims::First(k) => write!(f, "first:{k}"),
-            Dims::Random { k, seed } => write!(f, "random:{k}:{seed}"),
+            Dims::Random { k, seed: None } => write!(f, "random:{k}"),
+            Dims::Random { k, seed: Some(s) } => write!(f, "random:{k}:{s}"),
         }
     }
 }
@@ -243,7 +246,7 @@ mod tests {
         for s in ["cls", "max-norm", "mean", "pos:3", "pooler"] {
             assert_eq!(s.parse::<ReadoutKind>().unwrap().to_string(), s);
         }
-        for s in ["all", "list:17,305", "first:2", "random:3:7"] {
+        for s in ["all", "list:17,305", "first:2", "random:3:7", "random:2"] {
             assert_eq!(s.parse::<Dims>().unwrap().to_string(), s);
         }
         for s in ["none", "all", "embeddings", "below:3"] {
@@ -251,7 +254,7 @@ mod tests {
         }
         assert_eq!(
             "random:2".parse::<Dims>().unwrap(),
-            Dims::Random { k: 2, seed: 0 }
+            Dims::Random { k: 2, seed: None }
         );
     }
 
@@ -271,17 +274,28 @@ mod tests {
         assert!(Layer(7).resolve(6).unwrap_err().contains("0..=6"));
         assert!(
             Dims::List(vec![384])
-                .resolve(384)
+                .resolve(384, 0)
                 .unwrap_err()
                 .contains("out of range")
         );
-        let r = Dims::Random { k: 3, seed: 5 }.resolve(384).unwrap();
+        let pinned = |s| Dims::Random {
+            k: 3,
+            seed: Some(s),
+        };
+        let r = pinned(5).resolve(384, 0).unwrap();
         assert_eq!(r.len(), 3);
         assert_eq!(
             r,
-            Dims::Random { k: 3, seed: 5 }.resolve(384).unwrap(),
-            "seeded"
+            pinned(5).resolve(384, 99).unwrap(),
+            "pinned: the run seed is ignored"
         );
-        assert_ne!(r, Dims::Random { k: 3, seed: 6 }.resolve(384).unwrap());
+        assert_ne!(r, pinned(6).resolve(384, 0).unwrap());
+        let free = Dims::Random { k: 3, seed: None };
+        assert_eq!(
+            free.resolve(384, 5).unwrap(),
+            r,
+            "unpinned: the run's seed draws"
+        );
+        assert_ne!(free.resolve(384, 1).unwrap(), free.resolve(384, 2).unwrap());
     }
 }

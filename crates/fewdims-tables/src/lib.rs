@@ -1,13 +1,14 @@
 //! The parquet result tables of fewdims, each with one row type, one writer and one reader:
 //! [`probe`] (`probes/<id>/<task>.parquet`), [`cka`] (`probes/cka/...`), [`cross`]
-//! (`runs/cross/<name>/cross.parquet`), [`run_metrics`] (a run's `metrics.parquet`) and [`curve`]
-//! (a run's `curve.parquet`). Column names
+//! (`runs/cross/<name>/cross.parquet`), [`run_metrics`] (a run's `metrics.parquet`), [`curve`]
+//! (a run's `curve.parquet`) and [`predictions`] (a run's `predictions.parquet`). Column names
 //! and meanings are the contracts of `fewdims_schema`. Writes are atomic (temp file, rename).
 
 pub mod cka;
 pub mod cross;
 pub mod curve;
 mod io;
+pub mod predictions;
 pub mod probe;
 pub mod run_metrics;
 

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::tensor::Device;
 use fewdims_bert::{BertConfig, BertModel, load_model_dir, save_model_dir};
-use fewdims_schema::run::{CURVE_FILE, CurveRow, METRICS_FILE, MetricRow, RunConfig};
+use fewdims_schema::run::{
+    CURVE_FILE, CurveRow, METRICS_FILE, MetricRow, PREDICTIONS_FILE, PredictionRow, RunConfig,
+};
 
 use crate::TrainError;
 use crate::head::{ClassifierHead, ClassifierHeadConfig};
@@ -124,10 +126,10 @@ impl Checkpoint {
         state: &TrainState,
         model: &Trainee,
         optim: &Optimizers,
-        best: Option<(&BertModel, &ClassifierHead)>,
+        best: Option<(&BertModel, &ClassifierHead, &[PredictionRow])>,
     ) -> Result<(), TrainError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.err(e))?;
-        if let Some((enc, hd)) = best {
+        if let Some((enc, hd, predictions)) = best {
             let name = best_name(state.best_epoch);
             let tmp = self.dir.join(format!(".{name}.tmp"));
             let _ = std::fs::remove_dir_all(&tmp);
@@ -139,6 +141,7 @@ impl Checkpoint {
                 HashMap::new(),
             )
             .map_err(|e| self.err(e))?;
+            fewdims_tables::predictions::write(&tmp.join(PREDICTIONS_FILE), predictions)?;
             replace_dir(&tmp, &self.dir.join(&name)).map_err(|e| self.err(e))?;
         }
         let name = step_name(state.steps_done);
@@ -224,17 +227,18 @@ impl Checkpoint {
         }))
     }
 
-    /// The best epoch's model so far (eval mode).
+    /// The best epoch's model so far (eval mode) and its predictions.
     pub fn load_best(
         &self,
         epoch: usize,
         device: &Device,
-    ) -> Result<(BertModel, ClassifierHead), TrainError> {
-        let loaded =
-            load_model_dir(self.dir.join(best_name(epoch)), device).map_err(|e| self.err(e))?;
+    ) -> Result<(BertModel, ClassifierHead, Vec<PredictionRow>), TrainError> {
+        let dir = self.dir.join(best_name(epoch));
+        let loaded = load_model_dir(&dir, device).map_err(|e| self.err(e))?;
         let head = ClassifierHead::from_tensors(&loaded.extra, "head", self.head_dropout, device)
             .map_err(|e| self.err(e))?;
-        Ok((loaded.model.valid(), head.valid()))
+        let predictions = fewdims_tables::predictions::read(&dir.join(PREDICTIONS_FILE))?.rows;
+        Ok((loaded.model.valid(), head.valid(), predictions))
     }
 }
 

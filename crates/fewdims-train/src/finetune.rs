@@ -131,7 +131,10 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
     }
     let spec = &config.readout;
     let layer = spec.layer.resolve(bert.num_hidden_layers).map_err(bad)?;
-    let dims = spec.dims.resolve(bert.hidden_size).map_err(bad)?;
+    let dims = spec
+        .dims
+        .resolve(bert.hidden_size, config.hyper.seed)
+        .map_err(bad)?;
     if spec.token == ReadoutKind::Pooler {
         // Only the safetensors header is read: the model itself is loaded once, later.
         let has_pooler =
@@ -314,6 +317,10 @@ pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
     )?;
     fewdims_tables::run_metrics::write(&partial.join(schema::METRICS_FILE), &trained.rows)?;
     fewdims_tables::curve::write(&partial.join(schema::CURVE_FILE), &trained.curve)?;
+    fewdims_tables::predictions::write(
+        &partial.join(schema::PREDICTIONS_FILE),
+        &trained.predictions,
+    )?;
     let run_file = RunFile {
         format: schema::FORMAT.into(),
         config: config.run.clone(),

@@ -79,6 +79,12 @@ impl ClassifierHead {
         self.out_proj.forward(x)
     }
 
+    /// Outputs per item: the number of classes, or 1 for regression.
+    pub fn num_outputs(&self) -> usize {
+        // burn's Linear keeps its weight as [d_input, d_output].
+        self.out_proj.weight.val().dims()[1]
+    }
+
     /// The selected dims, read back from the mask.
     pub fn dims(&self) -> Vec<usize> {
         let mask: Vec<f32> = self

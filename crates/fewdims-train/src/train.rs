@@ -7,12 +7,12 @@ use std::time::Instant;
 use burn::module::Module;
 use fewdims_bert::{BertInput, BertModel, Readout};
 use fewdims_data::TokenSplit;
-use fewdims_schema::run::CurveRow;
+use fewdims_schema::run::{CurveRow, PredictionRow};
 
 use crate::TrainError;
 use crate::batches::train_batches;
 use crate::checkpoint::{Checkpoint, TrainState};
-use crate::eval::{batch_targets, predict, score, target};
+use crate::eval::{batch_targets, predict_outputs, score, target};
 use crate::finetune_config::FinetuneConfig;
 use crate::freeze::apply_freeze;
 use crate::head::ClassifierHead;
@@ -26,6 +26,8 @@ pub struct Trained {
     pub best_encoder: BertModel,
     pub best_head: ClassifierHead,
     pub best_epoch: usize,
+    /// The best epoch's predictions on dev and test.
+    pub predictions: Vec<PredictionRow>,
     pub non_finite_dev_epochs: Vec<usize>,
     pub rows: Vec<MetricRow>,
     pub curve: Vec<CurveRow>,
@@ -102,10 +104,10 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
             ));
         }
     }
-    let (mut best_encoder, mut best_head) = if state.best_epoch > 0 {
+    let (mut best_encoder, mut best_head, mut best_predictions) = if state.best_epoch > 0 {
         checkpoint.load_best(state.best_epoch, &device)?
     } else {
-        (model.encoder.valid(), model.head.valid())
+        (model.encoder.valid(), model.head.valid(), Vec::new())
     };
     progress.set_position(state.steps_done as u64);
     let delay = step_delay();
@@ -166,9 +168,9 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
             }
         }
         let (enc_eval, head_eval) = (model.encoder.valid(), model.head.valid());
-        let mut rows = Vec::new();
+        let (mut rows, mut predictions) = (Vec::new(), Vec::new());
         let mut scored = |split: &TokenSplit, name: &str, tgt| {
-            let pred = predict(
+            let out = predict_outputs(
                 &enc_eval,
                 &head_eval,
                 readout,
@@ -176,6 +178,8 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
                 pad_id,
                 hp.eval_batch_size,
             );
+            predictions.extend(out.rows(name, split));
+            let pred = out.predictions(split.meta.kind);
             for (metric, value) in score(&split.meta.metrics, &pred, tgt) {
                 rows.push(MetricRow {
                     epoch: epoch + 1,
@@ -210,14 +214,17 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         }
         if improved {
             (state.best_epoch, state.best_value) = (epoch + 1, Some(dev_main));
-            (best_encoder, best_head) = (enc_eval, head_eval);
+            (best_encoder, best_head, best_predictions) = (enc_eval, head_eval, predictions);
+        } else if state.best_epoch == 0 && epoch + 1 == hp.epochs {
+            // No finite dev score yet at the last epoch: the run keeps this one (below).
+            best_predictions = predictions;
         }
         state.rows.extend(rows);
         checkpoint.save(
             &state,
             &model,
             &optim,
-            improved.then_some((&best_encoder, &best_head)),
+            improved.then_some((&best_encoder, &best_head, best_predictions.as_slice())),
         )?;
         if config.stop_after == Some(epoch + 1) && epoch + 1 < hp.epochs {
             return Err(TrainError::Interrupted {
@@ -236,6 +243,7 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         best_encoder,
         best_head,
         best_epoch: state.best_epoch,
+        predictions: best_predictions,
         non_finite_dev_epochs: state.non_finite_dev_epochs,
         rows: state.rows,
         curve: state.curve,

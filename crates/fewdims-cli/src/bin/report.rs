@@ -30,15 +30,18 @@ struct Args {
     /// Top dim pairs listed and plotted per probe table.
     #[arg(long, default_value_t = 20)]
     top_pairs: usize,
-    /// A variant "holds" within this many points (0.01 of the metric) of its reference.
-    #[arg(long, default_value_t = Thresholds::default().holds)]
-    holds_pts: f64,
-    /// ... and "holds partly" within this many points.
-    #[arg(long, default_value_t = Thresholds::default().partly)]
-    partly_pts: f64,
-    /// Freezing: the frozen encoder is "clearly worse" at least this many points below.
+    /// "≈" claims hold when the gap's 95% interval lies within ±this many points (0.01 of the metric).
+    #[arg(long, default_value_t = Thresholds::default().margin)]
+    margin_pts: f64,
+    /// Freezing: the frozen encoder is "clearly worse" when the gap's interval lies below −this.
     #[arg(long, default_value_t = Thresholds::default().clearly_worse)]
     clearly_worse_pts: f64,
+    /// Bootstrap replicates per interval.
+    #[arg(long, default_value_t = Thresholds::default().resamples)]
+    resamples: usize,
+    /// Do not print the claims table (make prints it once, at the end of the main job).
+    #[arg(long)]
+    no_print_claims: bool,
     /// Also print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -73,15 +76,17 @@ fn main() -> Result<()> {
     cfg.tasks = args.tasks;
     cfg.top_pairs = args.top_pairs;
     cfg.thresholds = Thresholds {
-        holds: args.holds_pts,
-        partly: args.partly_pts,
+        margin: args.margin_pts,
         clearly_worse: args.clearly_worse_pts,
+        resamples: args.resamples.max(100),
     };
     let summary = build_report(&cfg)
         .with_context(|| format!("building the report in {}", args.out.display()))?;
     println!("{}", summary.report.display());
-    println!();
-    print!("{}", claims_markdown(&summary.claims));
+    if !args.no_print_claims {
+        println!();
+        print!("{}", claims_markdown(&summary.claims));
+    }
     for m in &summary.missing {
         eprintln!("missing ({}): {} — `{}`", m.section, m.what, m.make);
     }

@@ -80,6 +80,8 @@ pub fn make_command(tmp: &Path, assets: &Path, goal: &str) -> Command {
         ("REPORTS_DIR", p("reports")),
         ("BACKEND", "flex".into()),
         ("DEVICE", "cpu".into()),
+        // One run per config under its plain name unless a test asks for seeds.
+        ("SEEDS", String::new()),
     ];
     let mut cmd = Command::new("make");
     cmd.arg("-C")

@@ -24,9 +24,10 @@ fn make(tmp: &Path, assets: &Path) -> (String, bool) {
     let mut cmd = make_command(tmp, assets, "main");
     cmd.args([
         "FT_MAX_TRAIN=64",
+        "SEEDS=1 2",
         "MAIN_TASKS=movie tweets",
         "CROSS_FROM=movie",
-        "CROSS_TASKS=amazon nyt",
+        "CROSS_TASKS=news tweets3",
         "PROBE_TASKS=movie",
         "PROBE_FLAGS=--methods full,single,pair,greedy,backward --threads 2",
     ]);
@@ -50,36 +51,64 @@ fn main_job_runs_every_stage_then_nothing() {
             "stage {stage} never ran:\n{log}"
         );
     }
-    // Every sweep run of both tasks: token, dims, layer (0..2) and freeze.
-    let names = [
+    // Every sweep run of both tasks, once per seed: token, dims, layer (0..1; the last layer is
+    // dims-random2) and freeze; the 1-dim run and layer 0 with the first seed only.
+    let mut names: Vec<String> = [
         "cls",
         "max-norm",
         "mean",
         "pos1",
-        "dims-first1",
         "dims-random2",
         "dims-random3",
         "freeze-all-mlp",
-        "layer0",
         "layer1",
-        "layer2",
-    ];
+    ]
+    .iter()
+    .flat_map(|n| [format!("{n}-seed1"), format!("{n}-seed2")])
+    .collect();
+    names.extend(["dims-first1-seed1".into(), "layer0-seed1".into()]);
     for task in ["movie", "tweets"] {
-        for name in names {
-            let run = root.join(format!("runs/{task}/{name}/run.json"));
+        for name in &names {
+            let dir = root.join(format!("runs/{task}/{name}"));
             let json: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
-            assert_eq!(json["task"], task, "{}", run.display());
+                serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+            assert_eq!(json["task"], task, "{}", dir.display());
+            let preds = fewdims_tables::predictions::read(&dir.join("predictions.parquet"))
+                .unwrap()
+                .rows;
+            let tests = preds.iter().filter(|p| p.split == "test").count();
+            assert_eq!(
+                Some(tests),
+                json["num_test"].as_u64().map(|n| n as usize),
+                "{name}"
+            );
+        }
+        for absent in ["layer2-seed1", "dims-first1-seed2", "layer0-seed2", "cls"] {
+            assert!(
+                !root.join(format!("runs/{task}/{absent}")).exists(),
+                "{absent}"
+            );
         }
     }
-    assert!(
-        root.join("runs/cross/movie-amazon-nyt/cross.parquet")
-            .exists()
-    );
+    // Each seed draws its own random dims.
+    let dims = |seed: u32| {
+        let p = root.join(format!("runs/movie/dims-random2-seed{seed}/run.json"));
+        let j: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        j["dims_resolved"].clone()
+    };
+    assert_ne!(dims(1), dims(2));
+    for seed in [1, 2] {
+        let cross = root.join(format!("runs/cross/movie-news-tweets3-seed{seed}"));
+        assert!(cross.join("cross.parquet").exists());
+        for file in ["step0-movie", "step2-movie", "step2-tweets3"] {
+            let p = cross.join(format!("predictions/{file}.parquet"));
+            assert!(p.is_file(), "{}", p.display());
+        }
+    }
     assert!(root.join("probes/pretrained/movie.parquet").exists());
-    assert!(root.join("probes/movie-cls/movie.parquet").exists());
+    assert!(root.join("probes/movie-cls-seed1/movie.parquet").exists());
     assert!(
-        root.join("probes/cka/pretrained_vs_movie-cls/movie/dev.parquet")
+        root.join("probes/cka/pretrained_vs_movie-cls-seed1/movie/dev.parquet")
             .exists()
     );
     let report = std::fs::read_to_string(root.join("reports/main/REPORT.md")).unwrap();
@@ -94,6 +123,11 @@ fn main_job_runs_every_stage_then_nothing() {
         );
     }
     assert!(log.contains("== "), "make main prints the claims:\n{log}");
+    assert_eq!(
+        log.matches("| claim | paper says").count(),
+        1,
+        "make main prints the claims table once:\n{log}"
+    );
 
     // Nothing changed: a second run runs no stage and rewrites no output.
     let report_time = std::fs::metadata(root.join("reports/main/REPORT.md"))

@@ -40,6 +40,7 @@ fn config(out: PathBuf) -> ProbeDimsConfig {
         settings: Settings::default(),
         greedy_k: 2,
         backward_from: 3,
+        permute_labels: None,
     }
 }
 
@@ -83,6 +84,40 @@ fn probe_dims_writes_one_row_per_probe_and_counts_its_progress() {
     assert!(
         !dir.path().join("bad.parquet").exists(),
         "a refused run writes nothing"
+    );
+}
+
+#[test]
+fn permuted_labels_take_the_signal_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let best_test = |table: &Path, m: Method| {
+        let t = fewdims_tables::probe::read(table).unwrap();
+        t.rows
+            .iter()
+            .find(|r| r.method == m && r.rank == 1)
+            .unwrap()
+            .test
+    };
+    let real = dir.path().join("real.parquet");
+    probe_dims(&config(real.clone()), &Count::default()).unwrap();
+    let mut controls = Vec::new();
+    for seed in [1, 2] {
+        let mut c = config(dir.path().join(format!("control{seed}.parquet")));
+        c.permute_labels = Some(seed);
+        probe_dims(&c, &Count::default()).unwrap();
+        controls.push(c.out);
+    }
+    for m in [Method::Full, Method::Pair] {
+        let r = best_test(&real, m);
+        for c in &controls {
+            let v = best_test(c, m);
+            assert!(v < r - 0.1, "{m:?}: control {v} vs real {r}");
+        }
+    }
+    assert_ne!(
+        best_test(&controls[0], Method::Pair),
+        best_test(&controls[1], Method::Pair),
+        "each seed permutes differently"
     );
 }
 

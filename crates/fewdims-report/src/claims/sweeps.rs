@@ -1,264 +1,164 @@
-//! The claims on the fine-tune sweeps: tokens, dims, layers, freezing.
+//! The claims on the fine-tune sweeps: tokens, dims, freezing. Each variant is compared with its
+//! reference by [`gap`] (variant − reference, paired over test items, pooled over seeds).
 
-use super::{Claim, EPS, Thresholds, Verdict, combine, gap_verdict};
+use super::compare::gap;
+use super::{Claim, Test, Thresholds};
 use crate::Inputs;
+use crate::probes::show_dims;
 use crate::run_groups::{RunGroup, Sweep, TaskRuns};
-use crate::stats::{Stat, num, pts};
-
-fn show(s: &Stat) -> String {
-    s.show_n()
-}
-
-/// Variants vs a reference, per task; `pick` lists (label, group) variants of a task.
-fn versus(
-    inp: &Inputs,
-    th: &Thresholds,
-    sweep: &str,
-    pick: impl Fn(&TaskRuns) -> (Option<String>, Vec<(String, String)>),
-) -> (String, Verdict) {
-    let (mut parts, mut verdicts) = (Vec::new(), Vec::new());
-    for task in &inp.tasks {
-        let tr = TaskRuns::new(task, &inp.groups);
-        let (ref_name, cands) = pick(&tr);
-        let find = |n: &str| tr.groups.iter().copied().find(|g| g.base == n);
-        let Some(rg) = ref_name.as_deref().and_then(find) else {
-            continue;
-        };
-        let Some((split, rs)) = rg.headline() else {
-            continue;
-        };
-        let metric = rg.main_metric();
-        let mut items = Vec::new();
-        for (label, name) in &cands {
-            let Some(cs) = find(name).and_then(|g| g.stat(split, metric)) else {
-                continue;
-            };
-            let gap = (rs.mean - cs.mean) * 100.0;
-            let v = gap_verdict(gap, th);
-            verdicts.push(v);
-            items.push(format!(
-                "{label} {} ({}; {v})",
-                show(&cs),
-                pts(cs.mean - rs.mean)
-            ));
-        }
-        if !items.is_empty() {
-            parts.push(format!(
-                "{task} ({metric}, {split}): {} vs {} {}",
-                items.join(", "),
-                rg.base,
-                show(&rs)
-            ));
-        }
-    }
-    if parts.is_empty() {
-        return (
-            format!("no runs to compare: `{sweep}`"),
-            Verdict::NotMeasured,
-        );
-    }
-    (parts.join("; "), combine(&verdicts))
-}
+use fewdims_schema::run::TokenRole;
 
 pub(super) fn token_claim(inp: &Inputs, th: &Thresholds) -> Claim {
-    let (ours, verdict) = versus(inp, th, "make sweep-token", |tr| {
-        let r = tr.reference().map(|g| g.base.clone());
-        let c = tr
-            .sweep(Sweep::Token)
-            .iter()
-            .filter(|g| g.cfg().token != "cls")
-            .map(|g| (g.cfg().token.clone(), g.base.clone()))
-            .collect();
-        (r, c)
-    });
-    Claim {
-        id: "token",
-        claim: "non-CLS tokens ≈ CLS",
-        paper: "Non-CLS token vectors (max-pooling, other positions, mean) carry information equivalent to CLS.",
-        ours,
-        verdict,
-        rule: format!(
-            "each token vs cls: holds within {} pts, partly within {} pts; all tokens and tasks combined",
-            th.holds, th.partly
+    let test = Test::Within(th.margin);
+    let mut c = Claim::new(
+        "token",
+        "non-CLS tokens ≈ CLS",
+        "Non-CLS token vectors (max-pooling, other positions, mean) carry information equivalent to CLS.",
+        test,
+        format!(
+            "each token − cls, paired bootstrap 95% interval: holds when it lies {}, does not hold when it lies outside",
+            test.describe()
         ),
-    }
-}
-
-pub(super) fn dims_claim(inp: &Inputs, th: &Thresholds) -> Claim {
-    let (ours, verdict) = versus(inp, th, "make sweep-dims", |tr| {
-        let r = tr.reference().map(|g| g.base.clone());
-        let c = tr
-            .sweep(Sweep::Dims)
-            .iter()
-            .filter(|g| g.cfg().dims != "all" && (2..=3).contains(&g.k()))
-            .map(|g| (format!("k={} ({})", g.k(), g.cfg().dims), g.base.clone()))
-            .collect();
-        (r, c)
-    });
-    Claim {
-        id: "dims",
-        claim: "2-3 dims ≈ all dims",
-        paper: "Fine-tuning with only 2-3 dimensions of the CLS vector reaching the head is enough for most GLUE tasks.",
-        ours,
-        verdict,
-        rule: format!(
-            "each 2- or 3-dim run vs all dims: holds within {} pts, partly within {} pts",
-            th.holds, th.partly
-        ),
-    }
-}
-
-pub(super) fn layer_claim(inp: &Inputs, th: &Thresholds) -> Claim {
-    let (mut parts, mut verdicts) = (Vec::new(), Vec::new());
+    );
     for task in &inp.tasks {
         let tr = TaskRuns::new(task, &inp.groups);
-        let mut groups: Vec<&RunGroup> = tr.sweep(Sweep::Layer);
-        groups.sort_by_key(|g| g.cfg().layer_index);
-        groups.dedup_by_key(|g| g.cfg().layer_index);
-        let Some((split, _)) = groups.first().and_then(|g| g.headline()) else {
+        let Some(reference) = tr.reference() else {
             continue;
         };
-        let metric = groups[0].main_metric().to_string();
-        let pts_: Vec<(usize, Stat)> = groups
-            .iter()
-            .filter_map(|g| g.stat(split, &metric).map(|s| (g.cfg().layer_index, s)))
-            .collect();
-        if pts_.len() < 2 {
-            continue;
+        for g in tr.sweep(Sweep::Token) {
+            if g.cfg().token == "cls" {
+                continue;
+            }
+            let what = format!("{} − {}", g.cfg().token, reference.base);
+            c.comparisons
+                .push(gap(reference, g, what, test, th.resamples));
+            if g.cfg().token == "max-norm" {
+                c.context.extend(max_norm_picks(g));
+            }
         }
-        let half = pts_.len() / 2;
-        let mean = |s: &[(usize, Stat)]| s.iter().map(|p| p.1.mean).sum::<f64>() / s.len() as f64;
-        let rise = (mean(&pts_[pts_.len() - half..]) - mean(&pts_[..half])) * 100.0;
-        let best = pts_
-            .iter()
-            .max_by(|a, b| a.1.mean.total_cmp(&b.1.mean))
-            .unwrap();
-        let v = if rise >= th.holds - EPS {
-            Verdict::Holds
-        } else if rise > EPS {
-            Verdict::HoldsPartly
-        } else {
-            Verdict::DoesNotHold
-        };
-        verdicts.push(v);
-        let seq: Vec<String> = pts_
-            .iter()
-            .map(|(l, s)| format!("L{l} {}", num(s.mean)))
-            .collect();
-        let n = pts_.iter().map(|p| p.1.n).min().unwrap_or(0);
-        parts.push(format!(
-            "{task} ({metric}, {split}, {} dims of CLS, n≥{n}): {}; upper half − lower half {:+.1} pts; best layer {}",
-            groups[0].k(), seq.join(", "), rise, best.0
-        ));
     }
-    let (ours, verdict) = if parts.is_empty() {
-        (
-            "no layer-wise runs: `make sweep-layer`".to_string(),
-            Verdict::NotMeasured,
-        )
-    } else {
-        (parts.join("; "), combine(&verdicts))
-    };
-    Claim {
-        id: "layer",
-        claim: "later layers are better",
-        paper: "With 2 dims of the CLS vector of hidden layer l, lower layers contribute less; upper layers differ little.",
-        ours,
-        verdict,
-        rule: format!(
-            "mean of the upper half of the layers − mean of the lower half: ≥ {} pts holds, > 0 partly, else does not hold",
-            th.holds
-        ),
-    }
+    c.finish("make sweep-token")
 }
 
-/// Last-layer CKA of the CLS readout between the pretrained and a fine-tuned encoder of `task`.
-fn cka_note(inp: &Inputs, task: &str) -> Option<String> {
-    let t = inp
-        .cka
-        .iter()
-        .find(|t| t.task == task && t.b().starts_with(&format!("{task}-")))?;
-    let r = t
-        .rows
-        .iter()
-        .filter(|r| r.readout == "cls")
-        .max_by_key(|r| r.layer)?;
+/// How often a max-norm run's readout is `[CLS]`, a `[SEP]` or another token, over its seeds'
+/// test (or dev) items, with what that means for the claim.
+pub(crate) fn max_norm_picks(g: &RunGroup) -> Option<String> {
+    let split = if g.predictions("test").is_some() {
+        "test"
+    } else {
+        "dev"
+    };
+    let seeds = g.predictions(split)?;
+    let (mut n, mut counts) = (0usize, [0usize; 3]);
+    for row in seeds.iter().flat_map(|s| s.iter()) {
+        let Some(role) = row.token_role else { continue };
+        n += 1;
+        counts[role as usize] += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let pct = |k: TokenRole| 100.0 * counts[k as usize] as f64 / n as f64;
+    let special = pct(TokenRole::Cls) + pct(TokenRole::Sep);
+    let meaning = if special >= 90.0 {
+        "max-norm almost always reads a special token, so its agreement with CLS says little about ordinary tokens (mean and pos:1 speak for those)"
+    } else if special <= 10.0 {
+        "max-norm reads ordinary tokens, so its agreement with CLS is evidence that other token vectors carry the task"
+    } else {
+        "max-norm reads special and ordinary tokens alike, so its agreement with CLS speaks for both only in part"
+    };
     Some(format!(
-        "CKA {} at layer {} (cls) = {}",
-        t.pair.replace("_vs_", " vs "),
-        r.layer,
-        num(r.cka)
+        "{}: max-norm at layer {} reads [CLS] {:.0}%, [SEP] {:.0}%, another token {:.0}% of {split} items ({} seeds): {meaning}",
+        g.task,
+        g.cfg().layer_index,
+        pct(TokenRole::Cls),
+        pct(TokenRole::Sep),
+        pct(TokenRole::Other),
+        g.runs.len()
     ))
 }
 
-pub(super) fn freeze_claim(inp: &Inputs, th: &Thresholds) -> Claim {
-    let (mut parts, mut verdicts) = (Vec::new(), Vec::new());
+/// The dims each seed drew, e.g. `[17, 305] / [4, 99]`.
+fn draws(g: &RunGroup) -> String {
+    let d: Vec<String> = g
+        .runs
+        .iter()
+        .map(|r| {
+            let dims: Vec<u16> = r.dims_resolved.iter().map(|&d| d as u16).collect();
+            format!("[{}]", show_dims(&dims))
+        })
+        .collect();
+    d.join(" / ")
+}
+
+pub(super) fn dims_claim(inp: &Inputs, th: &Thresholds) -> Claim {
+    let test = Test::Within(th.margin);
+    let mut c = Claim::new(
+        "dims",
+        "2-3 dims ≈ all dims",
+        "Fine-tuning with only 2-3 dimensions of the CLS vector reaching the head is enough for most GLUE tasks.",
+        test,
+        format!(
+            "each 2- or 3-dim run − all dims (each run counted once), paired bootstrap 95% interval: holds when it lies {}",
+            test.describe()
+        ),
+    );
     for task in &inp.tasks {
         let tr = TaskRuns::new(task, &inp.groups);
-        let frozen: Vec<&RunGroup> = tr
-            .sweep(Sweep::Freeze)
-            .into_iter()
-            .filter(|g| g.cfg().freeze != "none")
-            .collect();
-        let (Some(rg), false) = (tr.freeze_reference(), frozen.is_empty()) else {
+        let Some(reference) = tr.reference() else {
             continue;
         };
-        let Some((split, rs)) = rg.headline() else {
-            continue;
-        };
-        let metric = rg.main_metric();
-        let mut items = Vec::new();
-        for g in frozen {
-            let Some(fs) = g.stat(split, metric) else {
+        for g in tr.sweep(Sweep::Dims) {
+            if g.cfg().dims == "all" || !(2..=3).contains(&g.k()) {
                 continue;
-            };
-            let gap = (rs.mean - fs.mean) * 100.0;
-            let v = if gap >= th.clearly_worse - EPS {
-                Verdict::Holds
-            } else if gap >= th.holds - EPS {
-                Verdict::HoldsPartly
+            }
+            let what = format!("{} − all", g.cfg().dims);
+            let mut cmp = gap(reference, g, what, test, th.resamples);
+            let drawn = format!("dims {}", draws(g));
+            cmp.note = if cmp.note.is_empty() {
+                drawn
             } else {
-                Verdict::DoesNotHold
+                format!("{drawn}; {}", cmp.note)
             };
-            verdicts.push(v);
-            items.push(format!(
-                "{} (freeze {}, {} head) {} ({}; {v})",
-                g.base,
+            c.comparisons.push(cmp);
+        }
+    }
+    c.finish("make sweep-dims")
+}
+
+pub(super) fn freeze_claim(inp: &Inputs, th: &Thresholds) -> Claim {
+    let test = Test::WorseBy(th.clearly_worse);
+    let mut c = Claim::new(
+        "freeze",
+        "the encoder must change (frozen is clearly worse)",
+        "A frozen encoder with a 2-layer head is clearly worse than fine-tuning; hidden layers move a lot.",
+        test,
+        format!(
+            "frozen − full fine-tune, paired bootstrap 95% interval: holds when it lies {}, does not hold when it lies above",
+            test.describe()
+        ),
+    );
+    for task in &inp.tasks {
+        let tr = TaskRuns::new(task, &inp.groups);
+        let Some(reference) = tr.freeze_reference() else {
+            continue;
+        };
+        for g in tr.sweep(Sweep::Freeze) {
+            if g.cfg().freeze == "none" {
+                continue;
+            }
+            let what = format!(
+                "freeze {} + {} head − {}",
                 g.cfg().freeze,
                 g.cfg().head,
-                show(&fs),
-                pts(fs.mean - rs.mean)
-            ));
+                reference.base
+            );
+            c.comparisons
+                .push(gap(reference, g, what, test, th.resamples));
         }
-        if !items.is_empty() {
-            let note = cka_note(inp, task)
-                .map(|n| format!("; {n}"))
-                .unwrap_or_default();
-            parts.push(format!(
-                "{task} ({metric}, {split}): {} vs {} {}{note}",
-                items.join(", "),
-                rg.base,
-                show(&rs)
-            ));
+        if let Some(note) = super::other::cka_note(inp, task) {
+            c.context.push(format!("{task}: {note}"));
         }
     }
-    let (ours, verdict) = if parts.is_empty() {
-        (
-            "no frozen-encoder runs: `make sweep-freeze`".to_string(),
-            Verdict::NotMeasured,
-        )
-    } else {
-        (parts.join("; "), combine(&verdicts))
-    };
-    Claim {
-        id: "freeze",
-        claim: "the encoder must change (frozen is clearly worse)",
-        paper: "A frozen encoder with a 2-layer head is clearly worse than fine-tuning; hidden layers move a lot.",
-        ours,
-        verdict,
-        rule: format!(
-            "full fine-tune − frozen: ≥ {} pts holds, ≥ {} pts partly, else does not hold",
-            th.clearly_worse, th.holds
-        ),
-    }
+    c.finish("make sweep-freeze")
 }

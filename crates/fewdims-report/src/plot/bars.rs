@@ -127,11 +127,14 @@ pub fn heatmap(
                     .unwrap_or_default()
             },
         };
+        // Wide enough for the longest row label and the axis title beside it (13 px labels
+        // are about 7 px a character).
+        let longest = rows.iter().map(|r| r.chars().count()).max().unwrap_or(4) as u32;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FONT, 20))
             .margin(15)
             .x_label_area_size(50)
-            .y_label_area_size(110)
+            .y_label_area_size((longest * 7 + 45).clamp(80, 500))
             .build_cartesian_2d(x, y)
             .map_err(err)?;
         chart

@@ -5,7 +5,9 @@ use plotters::coord::ranged1d::{KeyPointHint, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 mod bars;
+mod intervals;
 pub use bars::{Bar, bar_chart, heatmap};
+pub use intervals::{IntervalRow, interval_chart};
 
 /// Colours that stay apart on white (a colour-blind-safe set first).
 const COLORS: [RGBColor; 10] = [

@@ -92,7 +92,37 @@ impl<'a> Run<'a> {
             serde_json::to_vec_pretty(&self.json(task)).unwrap(),
         )
         .unwrap();
+        let mut rows = predictions("test", self.acc.0);
+        rows.extend(predictions("dev", self.acc.1));
+        fewdims_tables::predictions::write(&dir.join("predictions.parquet"), &rows).unwrap();
     }
+}
+
+/// Items per split of the synthetic predictions.
+pub const ITEMS: usize = 1000;
+
+/// Per-item predictions of accuracy `acc` on `ITEMS` items (labels alternate 0/1). Errors are
+/// nested: every run errs on a prefix of one fixed item order, so two runs differ on exactly
+/// |acc₁ − acc₂| · ITEMS items and paired intervals are narrow.
+pub fn predictions(split: &str, acc: f64) -> Vec<fewdims_tables::predictions::PredictionRow> {
+    let right = (acc * ITEMS as f64).round() as usize;
+    (0..ITEMS)
+        .map(|i| {
+            let label = (i % 2) as f32;
+            // The item's place in the fixed order (7919 is prime to ITEMS).
+            let rank = (i * 7919) % ITEMS;
+            let prediction = if rank < right { label } else { 1.0 - label };
+            fewdims_tables::predictions::PredictionRow {
+                split: split.into(),
+                idx: i as u32,
+                label,
+                prediction,
+                scores: vec![-prediction, prediction],
+                token_pos: Some(0),
+                token_role: Some(fewdims_schema::run::TokenRole::Cls),
+            }
+        })
+        .collect()
 }
 
 fn write_batch(path: &Path, cols: Vec<(&str, ArrayRef)>, meta: &[(&str, &str)]) {
@@ -205,6 +235,16 @@ pub fn write_cross(path: &Path, rows: &[C<'static>]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let meta = [("tasks".to_string(), "movie,news".to_string())];
     fewdims_tables::cross::write(path, &rows, &meta).unwrap();
+}
+
+/// `<cross>/predictions/step<step>-<task>.parquet` of accuracy `acc` on test and dev.
+pub fn write_cross_predictions(cross: &Path, step: u32, task: &str, acc: f64) {
+    let dir = cross.join("predictions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rows = predictions("test", acc);
+    rows.extend(predictions("dev", acc));
+    fewdims_tables::predictions::write(&dir.join(format!("step{step}-{task}.parquet")), &rows)
+        .unwrap();
 }
 
 /// Rows of a CSV file (header excluded), parsed.

@@ -12,7 +12,10 @@ fn sample() -> RunFile {
             readout: ReadoutSpec {
                 layer: Layer(3),
                 token: ReadoutKind::Pos(1),
-                dims: Dims::Random { k: 2, seed: 7 },
+                dims: Dims::Random {
+                    k: 2,
+                    seed: Some(7),
+                },
             },
             head: Head::Mlp,
             freeze: Freeze::All,
@@ -139,4 +142,19 @@ fn missing_run_is_named() {
         msg.contains("/nonexistent/run-dir") && msg.contains("finetune it first"),
         "{msg}"
     );
+}
+
+#[test]
+fn token_roles_of_positions() {
+    use crate::run::TokenRole;
+    // [CLS] a b [SEP] c [SEP]: a pair item.
+    let ids = [101, 7, 8, 102, 9, 102];
+    assert_eq!(TokenRole::of(&ids, 0), TokenRole::Cls);
+    assert_eq!(TokenRole::of(&ids, 3), TokenRole::Sep);
+    assert_eq!(TokenRole::of(&ids, 5), TokenRole::Sep);
+    assert_eq!(TokenRole::of(&ids, 1), TokenRole::Other);
+    for r in [TokenRole::Cls, TokenRole::Sep, TokenRole::Other] {
+        assert_eq!(TokenRole::parse(r.as_str()), Some(r));
+    }
+    assert_eq!(TokenRole::parse("pad"), None);
 }

@@ -146,6 +146,12 @@ pub fn step_dir(out: &Path, step: usize, task: &str) -> PathBuf {
     out.join(format!("step{step}-{task}"))
 }
 
+/// `<out>/predictions/step<k>-<task>.parquet`: task's own head on step k's encoder, per item.
+pub fn predictions_file(out: &Path, step: usize, task: &str) -> PathBuf {
+    out.join(schema::PREDICTIONS_DIR)
+        .join(format!("step{step}-{task}.parquet"))
+}
+
 /// Runs a cross-finetune end to end; `cross.parquet` is written last.
 pub fn cross_finetune(config: &CrossConfig) -> Result<CrossSummary, TrainError> {
     let mut plan = inputs::plan(config)?;
@@ -178,7 +184,14 @@ pub fn cross_finetune(config: &CrossConfig) -> Result<CrossSummary, TrainError> 
         let dir = plan.tasks[k].info.dir.clone();
         let loaded = load_model_dir(&dir, &selected.device)?;
         plan.tasks[k].take_head(&loaded.extra);
-        let step_rows = scorer.step(k, &loaded.model, &plan.tasks[..=k])?;
+        let scored = scorer.step(k, &loaded.model, &plan.tasks[..=k])?;
+        for (eval_task, preds) in &scored.predictions {
+            let path = predictions_file(&config.out, k, eval_task);
+            let dir = path.parent().expect("a predictions dir");
+            std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
+            fewdims_tables::predictions::write(&path, preds)?;
+        }
+        let step_rows = scored.rows;
         let eval_seconds = t1.elapsed().as_secs_f64();
         eprintln!(
             "{}",

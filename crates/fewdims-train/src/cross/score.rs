@@ -21,9 +21,10 @@ use super::matrix::CrossRow;
 use super::{CrossConfig, modes};
 use crate::TrainError;
 use crate::batches::train_batches;
-use crate::eval::{BatchTargets, Predictions, batch_targets, score, target};
+use crate::eval::{BatchTargets, Outputs, Predictions, batch_targets, score, target};
 use crate::head::ClassifierHead;
 use fewdims_bert::{Readout, eval_in_batches, readout_vector, to_host};
+use fewdims_schema::run::PredictionRow;
 
 /// How an earlier task's head is re-trained (`--earlier-heads retrain`).
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -100,7 +101,20 @@ pub fn readout_matrix(
     }
 }
 
-/// A head's predictions from cached vectors, batch by batch as [`crate::eval::predict`].
+/// A head's outputs from cached vectors, batch by batch as [`crate::eval::predict`].
+fn head_outputs(
+    head: &ClassifierHead,
+    vectors: &Vectors,
+    split: &TokenSplit,
+    batch_size: usize,
+    device: &Device,
+) -> Outputs {
+    crate::eval::outputs_in_batches(split, batch_size, head.num_outputs(), |rows| {
+        head.forward(vectors.gather(rows, device))
+    })
+}
+
+/// A head's predictions from cached vectors.
 fn head_predict(
     head: &ClassifierHead,
     vectors: &Vectors,
@@ -108,9 +122,15 @@ fn head_predict(
     batch_size: usize,
     device: &Device,
 ) -> Predictions {
-    crate::eval::predictions(split, batch_size, |rows| {
-        head.forward(vectors.gather(rows, device))
-    })
+    head_outputs(head, vectors, split, batch_size, device).predictions(split.meta.kind)
+}
+
+/// What one step scored: the matrix rows, and per evaluated task the per-item predictions of
+/// its own saved head (`head` mode) on dev and test.
+#[derive(Default)]
+pub struct StepScores {
+    pub rows: Vec<CrossRow>,
+    pub predictions: Vec<(String, Vec<PredictionRow>)>,
 }
 
 /// Scores the tasks of a cross run after each step.
@@ -142,10 +162,11 @@ impl<'a> Scorer<'a> {
         step: usize,
         encoder: &BertModel,
         tasks: &[CrossTask],
-    ) -> Result<Vec<CrossRow>, TrainError> {
+    ) -> Result<StepScores, TrainError> {
         let trained = &tasks[step].info.task;
         let bs = self.config.hyper.eval_batch_size;
         let mut rows = Vec::new();
+        let mut predictions = Vec::new();
         for t in tasks {
             let modes = modes(self.config, step, t.step);
             let readout = Readout {
@@ -182,13 +203,21 @@ impl<'a> Scorer<'a> {
                                 self.retrain(t, train.as_ref().expect("train vectors"), &eval[0])?
                             }
                         };
+                        let mut own = Vec::new();
                         for s in &eval {
-                            let pred = head_predict(&head, &s.vectors, s.split, bs, &self.device);
+                            let out = head_outputs(&head, &s.vectors, s.split, bs, &self.device);
+                            if mode == Mode::Head {
+                                own.extend(out.rows(s.name, s.split));
+                            }
+                            let pred = out.predictions(s.split.meta.kind);
                             push(
                                 mode,
                                 s.name,
                                 score(&t.info.metrics, &pred, &target(s.split)),
                             );
+                        }
+                        if mode == Mode::Head {
+                            predictions.push((t.info.task.clone(), own));
                         }
                     }
                     Mode::Probe => {
@@ -200,7 +229,7 @@ impl<'a> Scorer<'a> {
                 }
             }
         }
-        Ok(rows)
+        Ok(StepScores { rows, predictions })
     }
 
     fn saved_head(&self, t: &CrossTask, device: &Device) -> Result<ClassifierHead, TrainError> {
