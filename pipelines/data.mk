@@ -11,8 +11,8 @@
 # settings file rewritten only when it changes, so changing it re-tokenizes and nothing else.
 
 # From the task registry (the generated $(REGISTRY_MK), printed by `prepare --list --format make`):
-# DATA_TASKS (the built-in suite) and GLUE_TASKS; per task its SPLITS_<task> (MNLI adds dev_mm and
-# test_mm), SRC_<task> (the source file below $(ASSETS); empty for news, which reads the bbc/
+# DATA_TASKS (the built-in suite) and GLUE_TASKS; per task its SPLITS_<task> (train dev test; MNLI
+# adds test_mm), SRC_<task> (the source file below $(ASSETS); empty for news, which reads the bbc/
 # folder: its files depend on the assets stamp), GLUE_HF_<task> and GLUE_TSV_<task> (folder names).
 task_splits = $(SPLITS_$(1))
 task_files  = $(foreach s,$(call task_splits,$(1)),$(TASKS_DIR)/$(1)/$(s).parquet)

@@ -48,11 +48,14 @@ run_file = $(RUNS_DIR)/$(1)/$(2)/run.json
 # $(call sweep_files,TASKS,NAMES): every run file of those tasks and names, all seeds.
 sweep_files = $(foreach t,$(1),$(foreach r,$(2),$(foreach n,$(call seeded,$(r)),$(call run_file,$(t),$(n)))))
 
+# A task's report splits besides test (MNLI's test_mm), scored by every run with --also-test.
+also_test = $(foreach s,$(filter-out train dev test,$(SPLITS_$(1))),$(TOK_DIR)/$(1)/$(s).parquet)
+
 # $(1) = task, $(2) = run name, $(3) = full name (with the seed), $(4) = seed
 define run_rule
-$(call run_file,$(1),$(3)): $(BIN)/finetune $(TOK_DIR)/$(1)/train.parquet $(TOK_DIR)/$(1)/dev.parquet $(TOK_DIR)/$(1)/test.parquet $(RUNS_DIR)/$(1)/.$(3).flags
+$(call run_file,$(1),$(3)): $(BIN)/finetune $(TOK_DIR)/$(1)/train.parquet $(TOK_DIR)/$(1)/dev.parquet $(TOK_DIR)/$(1)/test.parquet $(call also_test,$(1)) $(RUNS_DIR)/$(1)/.$(3).flags
 	$$(SUBMIT) $(BIN)/finetune --model $(MODEL_DIR) --train $(TOK_DIR)/$(1)/train.parquet \
-	  --dev $(TOK_DIR)/$(1)/dev.parquet --test $(TOK_DIR)/$(1)/test.parquet \
+	  --dev $(TOK_DIR)/$(1)/dev.parquet --test $(TOK_DIR)/$(1)/test.parquet $(addprefix --also-test ,$(call also_test,$(1))) \
 	  --out $(RUNS_DIR)/$(1)/$(3) $(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON) $$(FT_RESUME)
 $(call settings_stamp,$(RUNS_DIR)/$(1)/.$(3).flags,$(RUN_$(2)) --seed $(4) --lr $(or $(LR_$(2)),$(FT_LR)) $$(FT_COMMON) $(MODEL_DIR))
 endef

@@ -16,6 +16,7 @@ claims: $(BIN)/report
 # Each of these is the main job with other knobs and its own output folders (so results never mix).
 paper:
 	$(MAKE) main MAIN_TASKS="$(PAPER_TASKS)" SEEDS="1 2 3" FT_EPOCHS=3 FT_BATCH=32 FT_LR=5e-5 FT_MAX_TRAIN= \
+	  LAYERS="$(shell seq 0 $(NUM_LAYERS))" \
 	  CROSS_FROM=movie CROSS_TASKS="amazon tweets nyt" PROBE_TASKS="movie tweets" \
 	  RUNS_DIR=paper/runs HIDDEN_DIR=paper/hidden PROBE_DIR=paper/probes REPORT_NAME=paper \
 	  REPORT_TITLE="fewdims: the paper's grid ($(MODEL), all built-in tasks, 3 seeds)"

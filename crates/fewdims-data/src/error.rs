@@ -64,6 +64,8 @@ pub enum DataError {
     Tokenizer { path: PathBuf, msg: String },
     #[error("{}: {msg}", path.display())]
     Source { path: PathBuf, msg: String },
+    #[error("{flag}: {msg}")]
+    Flag { flag: String, msg: String },
     #[error("unknown task `{name}`; known tasks: {known}")]
     UnknownTask { name: String, known: String },
 }
@@ -119,6 +121,13 @@ impl DataError {
     pub fn source(path: &Path, msg: impl Into<String>) -> Self {
         Self::Source {
             path: path.to_path_buf(),
+            msg: msg.into(),
+        }
+    }
+    /// A flag whose value cannot be used (`--task`, `--metrics`, ...).
+    pub fn flag(flag: &str, msg: impl Into<String>) -> Self {
+        Self::Flag {
+            flag: flag.into(),
             msg: msg.into(),
         }
     }

@@ -1,5 +1,5 @@
-//! Task data for fewdims: the task registry, source readers (built-in suite and GLUE), hash
-//! splits, the task and token parquet files, and the `prepare` and `tokenize` stages.
+//! Task data for fewdims: the task registry, source readers (built-in suite, GLUE and your own
+//! files), hash splits, the task and token parquet files, and the `prepare` and `tokenize` stages.
 
 pub mod error;
 pub mod meta;
@@ -14,6 +14,7 @@ pub mod taskfile;
 pub mod text;
 pub mod tokenize;
 pub mod tokfile;
+pub mod user;
 
 pub use error::{DataError, Result};
 pub use meta::TaskMeta;
@@ -23,3 +24,4 @@ pub use summary::summarize_file;
 pub use taskfile::{Item, Label, TaskSplit, read_task_split};
 pub use tokenize::{LoadedTokenizer, TokenizeReport, load_tokenizer, tokenize_file};
 pub use tokfile::{TokMeta, TokenSplit, read_token_split};
+pub use user::{Format, FromInput, FromSpec, UserTask, prepare_from};

@@ -2,6 +2,7 @@
 
 use crate::error::{DataError, Result};
 use crate::registry::{TaskKind, TaskSpec};
+use crate::user::UserTask;
 use fewdims_schema::task as schema;
 use std::collections::HashMap;
 use std::path::Path;
@@ -38,6 +39,23 @@ impl TaskMeta {
             source: source.display().to_string(),
             source_sha256: sha256.into(),
             description: spec.description.into(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Metadata for `split` of a user's task (`prepare --from`), read from `source`.
+    pub fn for_user(task: &UserTask, split: &str, source: &Path, sha256: &str) -> Self {
+        Self {
+            task: task.name.clone(),
+            split: split.into(),
+            kind: task.kind,
+            label_names: task.label_names.clone(),
+            metrics: task.metrics.clone(),
+            text_columns: task.text_columns.clone(),
+            labelled: true,
+            source: source.display().to_string(),
+            source_sha256: sha256.into(),
+            description: task.description.clone(),
             notes: Vec::new(),
         }
     }

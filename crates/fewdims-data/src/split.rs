@@ -28,6 +28,16 @@ pub fn split_of(text: &str) -> &'static str {
     }
 }
 
+/// The share of a GLUE train split held out as fewdims' `dev` (selection), in percent.
+pub const HELD_OUT_PERCENT: u64 = 10;
+
+/// True when a GLUE train item is held out as `dev`: the last [`HELD_OUT_PERCENT`] of
+/// [`hash_key`] % 100 of its normalized first text, so equal first texts (an MNLI premise with
+/// several hypotheses) never straddle train and dev.
+pub fn is_held_out(text_a: &str) -> bool {
+    hash_key(&normalize(text_a)) % 100 >= 100 - HELD_OUT_PERCENT
+}
+
 /// What deduplication removed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DedupStats {
@@ -123,6 +133,15 @@ mod tests {
                 conflicting: 2
             }
         );
+    }
+
+    #[test]
+    fn held_out_is_stable_and_about_ten_percent() {
+        assert_eq!(is_held_out("Hello  World"), is_held_out("hello world"));
+        let n = (0..5000)
+            .filter(|i| is_held_out(&format!("sentence {i}")))
+            .count();
+        assert!((420..580).contains(&n), "{n}");
     }
 
     #[test]

@@ -154,6 +154,10 @@ pub struct RunConfig {
     pub train: PathBuf,
     pub dev: PathBuf,
     pub test: Option<PathBuf>,
+    /// More labelled report splits, scored like `test` and named by their split metadata
+    /// (MNLI's `test_mm`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_test: Vec<PathBuf>,
     /// The run dir written (`runs/<id>`).
     pub out: PathBuf,
     pub readout: ReadoutSpec,

@@ -61,6 +61,8 @@ pub struct Validated {
     pub train: TokenSplit,
     pub dev: TokenSplit,
     pub test: Option<TokenSplit>,
+    /// `--also-test` splits (labelled), scored like test under their own split names.
+    pub also_test: Vec<TokenSplit>,
     pub bert: BertConfig,
     pub readout: Readout,
     pub dims: Vec<usize>,
@@ -83,9 +85,30 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
         .map(read_token_split)
         .transpose()?
         .filter(|t| t.meta.labelled && !t.labels.iter().any(|l| l.is_unlabelled()));
+    let also_test = config
+        .also_test
+        .iter()
+        .map(|p| read_token_split(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (path, split) in config.also_test.iter().zip(&also_test) {
+        if !split.meta.labelled || split.labels.iter().any(|l| l.is_unlabelled()) {
+            return Err(bad(format!(
+                "{}: --also-test needs a labelled split (it has label -1 rows)",
+                path.display()
+            )));
+        }
+        if ["train", "dev", "test"].contains(&split.meta.split.as_str()) {
+            return Err(bad(format!(
+                "{}: split `{}`; --also-test takes other report splits (e.g. test_mm)",
+                path.display(),
+                split.meta.split
+            )));
+        }
+    }
     for (path, split) in [(&config.dev, &dev)]
         .into_iter()
         .chain(config.test.as_ref().zip(test.as_ref()))
+        .chain(config.also_test.iter().zip(&also_test))
     {
         if split.meta.task != train.meta.task {
             return Err(bad(format!(
@@ -109,7 +132,8 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
     }
     let splits = [(&config.train, &train), (&config.dev, &dev)]
         .into_iter()
-        .chain(config.test.as_ref().zip(test.as_ref()));
+        .chain(config.test.as_ref().zip(test.as_ref()))
+        .chain(config.also_test.iter().zip(&also_test));
     for (path, split) in splits {
         if let Some(&id) = split.input_ids.iter().max()
             && id as usize >= bert.vocab_size
@@ -191,6 +215,7 @@ pub fn validate(config: &FinetuneConfig) -> Result<Validated, TrainError> {
         train,
         dev,
         test,
+        also_test,
         bert,
         readout: Readout {
             layer,
@@ -281,6 +306,7 @@ pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
         train: &train,
         dev: &v.dev,
         test: v.test.as_ref(),
+        also_test: &v.also_test,
         pad_id,
         checkpoint,
     })?;

@@ -37,6 +37,7 @@ impl FinetuneConfig {
                 train,
                 dev,
                 test: None,
+                also_test: Vec::new(),
                 out,
                 readout: ReadoutSpec::default(),
                 head: Head::Linear,

@@ -43,6 +43,8 @@ pub struct LoopInput<'a> {
     pub train: &'a TokenSplit,
     pub dev: &'a TokenSplit,
     pub test: Option<&'a TokenSplit>,
+    /// More report splits, scored under their own split names (MNLI's `test_mm`).
+    pub also_test: &'a [TokenSplit],
     pub pad_id: u32,
     pub checkpoint: Checkpoint,
 }
@@ -71,6 +73,7 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         train,
         dev,
         test,
+        also_test,
         pad_id,
         checkpoint,
     } = input;
@@ -88,6 +91,7 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         .cloned()
         .unwrap_or_else(|| "accuracy".into());
     let (dev_target, test_target) = (target(dev), test.map(target));
+    let also_targets: Vec<_> = also_test.iter().map(target).collect();
     let progress = Progress::new(total as u64, config.quiet);
 
     let mut state = TrainState::new(config.run.clone());
@@ -192,6 +196,9 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
         scored(dev, "dev", &dev_target);
         if let (Some(test), Some(tt)) = (test, test_target.as_ref()) {
             scored(test, "test", tt);
+        }
+        for (split, tt) in also_test.iter().zip(&also_targets) {
+            scored(split, &split.meta.split, tt);
         }
         let dev_main = rows
             .iter()

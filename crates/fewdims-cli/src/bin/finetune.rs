@@ -25,6 +25,9 @@ struct Args {
     /// Token parquet of the test split (reported, never used for selection).
     #[arg(long)]
     test: Option<PathBuf>,
+    /// More labelled report splits, scored like --test (e.g. MNLI's test_mm); repeatable.
+    #[arg(long)]
+    also_test: Vec<PathBuf>,
     /// The run dir to write, e.g. runs/movie-cls.
     #[arg(long)]
     out: PathBuf,
@@ -76,6 +79,7 @@ fn main() -> Result<()> {
             train: a.train,
             dev: a.dev,
             test: a.test,
+            also_test: a.also_test,
             out: a.out,
             readout: ReadoutSpec {
                 layer: a.layer,

@@ -25,6 +25,7 @@ fn make(tmp: &Path, assets: &Path) -> (String, bool) {
     cmd.args([
         "FT_MAX_TRAIN=64",
         "SEEDS=1 2",
+        "LAYERS=0 1 2",
         "MAIN_TASKS=movie tweets",
         "CROSS_FROM=movie",
         "CROSS_TASKS=news tweets3",

@@ -8,44 +8,44 @@ const CORR: &[&str] = &["pearson", "spearman"];
 const POLARITY: &[&str] = &["negative", "positive"];
 const SPLITS3: &[GlueSplit] = &[
     GlueSplit {
-        out: "train",
+        glue: "train",
         hf: "train",
         tsv: "train",
     },
     GlueSplit {
-        out: "dev",
+        glue: "dev",
         hf: "validation",
         tsv: "dev",
     },
     GlueSplit {
-        out: "test",
+        glue: "test",
         hf: "test",
         tsv: "test",
     },
 ];
 const MNLI_SPLITS: &[GlueSplit] = &[
     GlueSplit {
-        out: "train",
+        glue: "train",
         hf: "train",
         tsv: "train",
     },
     GlueSplit {
-        out: "dev",
+        glue: "dev",
         hf: "validation_matched",
         tsv: "dev_matched",
     },
     GlueSplit {
-        out: "dev_mm",
+        glue: "dev_mm",
         hf: "validation_mismatched",
         tsv: "dev_mismatched",
     },
     GlueSplit {
-        out: "test",
+        glue: "test",
         hf: "test_matched",
         tsv: "test_matched",
     },
     GlueSplit {
-        out: "test_mm",
+        glue: "test_mm",
         hf: "test_mismatched",
         tsv: "test_mismatched",
     },

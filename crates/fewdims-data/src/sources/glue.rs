@@ -81,43 +81,41 @@ pub fn hf_files(dir: &Path, split: &GlueSplit) -> Vec<PathBuf> {
     files
 }
 
-/// Reads one split, or `None` when an optional (test) split has no file.
+/// Reads one split (named by GLUE's name in errors and checks); its file must be there.
 pub fn read_split(
     spec: &TaskSpec,
     g: &GlueSpec,
     at: &Located,
     split: &GlueSplit,
-) -> Result<Option<GlueRead>> {
-    let optional = split.out.starts_with("test");
+) -> Result<GlueRead> {
     let read = match at.layout {
         Layout::HfParquet => {
             let files = hf_files(&at.dir, split);
             if files.is_empty() {
                 None
             } else {
-                Some(super::glue_hf::read(spec, g, &files, split.out)?)
+                Some(super::glue_hf::read(spec, g, &files, split.glue)?)
             }
         }
         Layout::Tsv => {
             let file = at.dir.join(format!("{}.tsv", split.tsv));
             if file.is_file() {
-                Some(super::glue_tsv::read(spec, g, &file, split.out)?)
+                Some(super::glue_tsv::read(spec, g, &file, split.glue)?)
             } else {
                 None
             }
         }
     };
-    if read.is_none() && !optional {
+    read.ok_or_else(|| {
         let want = match at.layout {
             Layout::HfParquet => format!("{}-00000-of-00001.parquet", split.hf),
             Layout::Tsv => format!("{}.tsv", split.tsv),
         };
-        return Err(DataError::source(
+        DataError::source(
             &at.dir,
-            format!("missing split `{}`: no {want}", split.out),
-        ));
-    }
-    Ok(read)
+            format!("missing GLUE split `{}`: no {want}", split.glue),
+        )
+    })
 }
 
 /// GLUE tasks other than `expected` whose text columns all appear in `columns`.

@@ -293,7 +293,7 @@ fn invalid_utf8_in_a_utf8_source() {
         "mrpc",
         &dir.path().join("src"),
         &dir.path().join("out"),
-        &["train.tsv: line 13", "invalid UTF-8"],
+        &["train.tsv: line 41", "invalid UTF-8"],
     );
 }
 

@@ -259,7 +259,7 @@ pub fn write_glue_hf(root: &Path, spec: &TaskSpec) -> Vec<(&'static str, Vec<Row
     g.splits
         .iter()
         .map(|s| {
-            let r = rows(spec, s.out, if s.out == "train" { 12 } else { 5 });
+            let r = rows(spec, s.glue, if s.glue == "train" { 40 } else { 5 });
             write_hf(
                 &root
                     .join(g.hf_dir)
@@ -267,7 +267,7 @@ pub fn write_glue_hf(root: &Path, spec: &TaskSpec) -> Vec<(&'static str, Vec<Row
                 spec,
                 &r,
             );
-            (s.out, r)
+            (s.glue, r)
         })
         .collect()
 }
@@ -278,17 +278,17 @@ pub fn write_glue_tsv(root: &Path, spec: &TaskSpec) -> Vec<(&'static str, Vec<Ro
     g.splits
         .iter()
         .map(|s| {
-            let r = rows(spec, s.out, if s.out == "train" { 12 } else { 5 });
+            let r = rows(spec, s.glue, if s.glue == "train" { 40 } else { 5 });
             write_tsv(
                 &root
                     .join("glue_data")
                     .join(g.tsv_dir)
                     .join(format!("{}.tsv", s.tsv)),
                 spec,
-                s.out,
+                s.glue,
                 &r,
             );
-            (s.out, r)
+            (s.glue, r)
         })
         .collect()
 }

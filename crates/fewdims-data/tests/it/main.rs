@@ -5,3 +5,6 @@ mod builtin;
 mod common;
 mod glue;
 mod tokenize;
+mod user_files;
+mod user_hf;
+mod user_traps;

@@ -104,6 +104,7 @@ fn write_run(root: &Path, name: &str, spec: &RunSpec) -> PathBuf {
                 train: "tok/toy/train.parquet".into(),
                 dev: "tok/toy/dev.parquet".into(),
                 test: None,
+                also_test: Vec::new(),
                 out: dir.clone(),
                 readout: ReadoutSpec {
                     layer: "-1".parse().unwrap(),

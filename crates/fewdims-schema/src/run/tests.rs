@@ -8,6 +8,7 @@ fn sample() -> RunFile {
             train: "tok/movie/train.parquet".into(),
             dev: "tok/movie/dev.parquet".into(),
             test: None,
+            also_test: Vec::new(),
             out: "runs/movie/cls".into(),
             readout: ReadoutSpec {
                 layer: Layer(3),

@@ -13,14 +13,14 @@ use fewdims_testkit as common;
 use common::VOCAB;
 
 /// Device RNG seeding is per process: runs that compare seeds must not interleave.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Label 1 iff the sequence contains token 7; lengths vary to exercise padding.
-fn split(name: &str, n: usize, seed: u64) -> TokenSplit {
+pub(crate) fn split(name: &str, n: usize, seed: u64) -> TokenSplit {
     let mut s = common::empty_split(name);
     let mut rng = common::Lcg::new(seed);
     for i in 0..n {
@@ -38,12 +38,12 @@ fn split(name: &str, n: usize, seed: u64) -> TokenSplit {
     s
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    root: PathBuf,
+    pub(crate) root: PathBuf,
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     common::tiny_model_dir(&root.join("model"), true);
@@ -56,7 +56,7 @@ fn fixture() -> Fixture {
     Fixture { _dir: dir, root }
 }
 
-fn config(f: &Fixture, out: &str, backend: Backend) -> FinetuneConfig {
+pub(crate) fn config(f: &Fixture, out: &str, backend: Backend) -> FinetuneConfig {
     let r = &f.root;
     let mut c = FinetuneConfig::new(
         r.join("model"),
@@ -131,7 +131,11 @@ fn learns_is_deterministic_and_writes_the_run_dir() {
         .rows;
     for split in ["dev", "test"] {
         let rows: Vec<_> = preds.iter().filter(|p| p.split == split).collect();
-        assert_eq!(rows.len() as u64, json[format!("num_{split}")].as_u64().unwrap(), "{split}");
+        assert_eq!(
+            rows.len() as u64,
+            json[format!("num_{split}")].as_u64().unwrap(),
+            "{split}"
+        );
         let mut idx: Vec<u32> = rows.iter().map(|p| p.idx).collect();
         idx.sort_unstable();
         idx.dedup();
@@ -148,7 +152,10 @@ fn learns_is_deterministic_and_writes_the_run_dir() {
             let argmax = (0..p.scores.len())
                 .max_by(|&i, &j| p.scores[i].total_cmp(&p.scores[j]).then(j.cmp(&i)))
                 .unwrap();
-            assert_eq!(argmax as f32, p.prediction, "the prediction is the scores' argmax");
+            assert_eq!(
+                argmax as f32, p.prediction,
+                "the prediction is the scores' argmax"
+            );
             assert_eq!(
                 (p.token_pos, p.token_role),
                 (Some(0), Some(fewdims_schema::run::TokenRole::Cls)),
@@ -193,7 +200,10 @@ fn resume_continues_from_the_last_checkpoint() {
     let (a, b) = (preds("runs/full"), preds("runs/r"));
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
-        assert_eq!((&x.split, x.idx, x.prediction), (&y.split, y.idx, y.prediction));
+        assert_eq!(
+            (&x.split, x.idx, x.prediction),
+            (&y.split, y.idx, y.prediction)
+        );
         for (s, t) in x.scores.iter().zip(&y.scores) {
             assert!((s - t).abs() < 5e-3, "{x:?} vs {y:?}");
         }

@@ -2,4 +2,5 @@
 
 mod cross;
 mod finetune;
+mod splits;
 mod trajectory;
