@@ -120,5 +120,51 @@ pub fn safetensors_bytes(
         })
         .collect::<Result<Vec<_>, TensorFileError>>()?;
     let meta = (!metadata.is_empty()).then_some(metadata);
-    safetensors::serialize(views, meta).map_err(|e| TensorFileError::Serialize(e.to_string()))
+    let bytes = safetensors::serialize(views, meta)
+        .map_err(|e| TensorFileError::Serialize(e.to_string()))?;
+    Ok(sorted_header(bytes))
+}
+
+/// The same file with its header's JSON keys sorted. safetensors writes `__metadata__` in
+/// HashMap order, so equal tensors and metadata gave different bytes (and sha256s) run to run.
+/// The sorted header is the same JSON, as long as the original: it is padded back to its length.
+fn sorted_header(mut bytes: Vec<u8>) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: serde_json::Value =
+        serde_json::from_slice(&bytes[8..8 + n]).expect("safetensors writes valid JSON");
+    // serde_json's Map is a BTreeMap here (no `preserve_order`): keys come out sorted.
+    let mut sorted = serde_json::to_vec(&header).expect("JSON serializes");
+    assert!(sorted.len() <= n, "a sorted header is no longer");
+    sorted.resize(n, b' ');
+    bytes[8..8 + n].copy_from_slice(&sorted);
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_tensors_and_metadata_give_equal_bytes() {
+        let tensors: TensorMap = (0..6)
+            .map(|i| (format!("t{i}"), (vec![2, 3], vec![i as f32; 6])))
+            .collect();
+        let meta = |order: &mut dyn Iterator<Item = usize>| -> HashMap<String, String> {
+            order
+                .map(|i| (format!("key{i}"), format!("value {i}")))
+                .collect()
+        };
+        let first = safetensors_bytes(&tensors, meta(&mut (0..16))).unwrap();
+        // Each HashMap has its own random state: 16 keys almost never iterate alike twice.
+        for _ in 0..8 {
+            let again = safetensors_bytes(&tensors, meta(&mut (0..16).rev())).unwrap();
+            assert_eq!(first, again);
+        }
+        let st = SafeTensors::deserialize(&first).unwrap();
+        assert_eq!(st.tensor("t3").unwrap().shape(), [2, 3]);
+        let (_, md) = SafeTensors::read_metadata(&first).unwrap();
+        let md = md.metadata().clone().unwrap();
+        assert_eq!(md.len(), 16);
+        assert_eq!(md["key7"], "value 7");
+    }
 }
