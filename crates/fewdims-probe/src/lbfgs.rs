@@ -1,14 +1,17 @@
-//! The full-vector logistic probe: L2 logistic regression on all H dims, binary (one weight
-//! vector) or multinomial (one per class, symmetric, as scikit-learn's lbfgs solver). Binary fits
-//! use Newton's method (a weighted Gram per step, ~10 steps); multinomial ones L-BFGS with a
-//! backtracking Armijo line search. Dense products go through ndarray (matrixmultiply, runtime
-//! SIMD dispatch).
+//! The full-vector logistic probe: L2 logistic regression on all H dims. A binary task fits one
+//! model; three or more classes fit one binary model per class, one-vs-rest, the same family as
+//! the few-dim probes (`search`), so the report compares like with like (scikit-learn:
+//! `OneVsRestClassifier(LogisticRegression(C))`). A binary fit is Newton's method (a weighted
+//! Gram per step, ~10 steps; L-BFGS where a solve fails); the one-vs-rest models are fitted
+//! together by L-BFGS with a backtracking Armijo line search. Dense products go through ndarray
+//! (matrixmultiply, runtime SIMD dispatch).
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::linalg::solve_spd;
 
-/// A fitted full-vector logistic probe: `w` is `[h, c]` (c = 1 for binary), `b` is `[c]`.
+/// A fitted full-vector logistic probe: `w` is `[h, c]`, `b` is `[c]`; c = 1 for a binary task,
+/// else one column per class (its one-vs-rest model).
 #[derive(Debug, Clone)]
 pub struct FullLogit {
     pub w: Array2<f64>,
@@ -16,7 +19,7 @@ pub struct FullLogit {
     pub iterations: usize,
 }
 
-/// L-BFGS settings.
+/// Full-vector fit settings (binary: Newton, L-BFGS where a solve fails; one-vs-rest: L-BFGS).
 #[derive(Debug, Clone, Copy)]
 pub struct LbfgsOpts {
     pub lambda: f64,
@@ -37,7 +40,9 @@ impl Default for LbfgsOpts {
     }
 }
 
-/// Loss and gradient of the penalized objective at `theta` = [W row-major (h x c), b (c)].
+/// Loss and gradient of the penalized objective at `theta` = [W row-major (h x c), b (c)]: with
+/// c = 1 one binary model (label 1 against 0), else the sum of c independent binary models, class
+/// k against the rest (one-vs-rest fitted jointly: one GEMM serves every class).
 fn loss_grad(
     x: ArrayView2<f64>,
     y: &[u32],
@@ -53,21 +58,13 @@ fn loss_grad(
     let mut loss = 0.0;
     for (i, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
         let yi = y[i] as usize;
-        if c == 1 {
-            let v = row[0] + b[0];
-            let t = if yi == 1 { 1.0 } else { 0.0 };
+        for k in 0..c {
+            // Binary: label 1 against 0; one-vs-rest: class k against the rest.
+            let pos = if c == 1 { 1 } else { k };
+            let v = row[k] + b[k];
+            let t = if yi == pos { 1.0 } else { 0.0 };
             loss += v.max(0.0) + (-v.abs()).exp().ln_1p() - t * v;
-            row[0] = 1.0 / (1.0 + (-v).exp()) - t;
-        } else {
-            for k in 0..c {
-                row[k] += b[k];
-            }
-            let m = row.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
-            let se: f64 = row.iter().map(|&v| (v - m).exp()).sum();
-            loss += m + se.ln() - row[yi];
-            for k in 0..c {
-                row[k] = (row[k] - m).exp() / se - if k == yi { 1.0 } else { 0.0 };
-            }
+            row[k] = 1.0 / (1.0 + (-v).exp()) - t;
         }
     }
     let gw = x.t().dot(&z);
@@ -239,36 +236,55 @@ fn newton_full(
     Some((theta, max_iter))
 }
 
+/// One binary fit (labels in {0, 1}) on theta = [w (h), b]: Newton, L-BFGS if a solve fails.
+fn fit_binary(x: ArrayView2<f64>, y: &[u32], opts: &LbfgsOpts) -> (Vec<f64>, usize) {
+    let (n, h) = x.dim();
+    let mut theta = vec![0.0; h + 1];
+    // Start the intercept at the log-odds of the train labels.
+    let mut counts = [1e-3f64; 2];
+    y.iter().for_each(|&v| counts[v as usize] += 1.0);
+    theta[h] = (counts[1] / counts[0]).ln();
+    let (lambda, gtol) = (opts.lambda, opts.gtol * n as f64);
+    newton_full(x, y, lambda, gtol, opts.max_iter, theta.clone()).unwrap_or_else(|| {
+        minimize(
+            |t, g| loss_grad(x, y, 1, lambda, t, g),
+            theta,
+            gtol,
+            opts.max_iter,
+            opts.memory,
+        )
+    })
+}
+
 impl FullLogit {
-    /// Fits on row-major standardized features `x` `[n, h]` and labels in `0..classes`.
+    /// Fits on row-major standardized features `x` `[n, h]` and labels in `0..classes`: one
+    /// binary model (class 1 against 0) by Newton, or for three or more classes one binary model
+    /// per class against the rest, fitted jointly by L-BFGS: the objective is their sum, so each
+    /// column reaches its own optimum, and one GEMM per step serves every class (0.55 s against
+    /// 5 s for a Newton fit per class, at n 8000, h 384, 5 classes).
     pub fn fit(x: ArrayView2<f64>, y: &[u32], classes: usize, opts: &LbfgsOpts) -> Self {
         let (n, h) = x.dim();
-        let c = if classes <= 2 { 1 } else { classes };
-        let mut theta = vec![0.0; h * c + c];
-        // Start the intercepts at the class log-frequencies.
-        let mut counts = vec![1e-3f64; classes.max(2)];
-        y.iter().for_each(|&v| counts[v as usize] += 1.0);
-        if c == 1 {
-            theta[h] = (counts[1] / counts[0]).ln();
-        } else {
-            for k in 0..c {
-                theta[h * c + k] = (counts[k] / n as f64).ln();
-            }
+        if classes <= 2 {
+            let (theta, iterations) = fit_binary(x, y, opts);
+            let w = Array2::from_shape_vec((h, 1), theta[..h].to_vec()).expect("h x 1");
+            let b = Array1::from_vec(vec![theta[h]]);
+            return Self { w, b, iterations };
         }
-        let lambda = opts.lambda;
-        let gtol = opts.gtol * n as f64;
-        let newton = (c == 1)
-            .then(|| newton_full(x, y, lambda, gtol, opts.max_iter, theta.clone()))
-            .flatten();
-        let (theta, iterations) = newton.unwrap_or_else(|| {
-            minimize(
-                |t, g| loss_grad(x, y, c, lambda, t, g),
-                theta,
-                gtol,
-                opts.max_iter,
-                opts.memory,
-            )
-        });
+        let c = classes;
+        let mut theta = vec![0.0; h * c + c];
+        // Start each intercept at the log-odds of its class against the rest.
+        let mut counts = vec![1e-3f64; c];
+        y.iter().for_each(|&v| counts[v as usize] += 1.0);
+        for k in 0..c {
+            theta[h * c + k] = (counts[k] / (n as f64 + 2e-3 - counts[k])).ln();
+        }
+        let (theta, iterations) = minimize(
+            |t, g| loss_grad(x, y, c, opts.lambda, t, g),
+            theta,
+            opts.gtol * n as f64,
+            opts.max_iter,
+            opts.memory,
+        );
         let w = Array2::from_shape_vec((h, c), theta[..h * c].to_vec()).expect("h x c");
         let b = Array1::from_vec(theta[h * c..].to_vec());
         Self { w, b, iterations }
@@ -324,5 +340,42 @@ mod tests {
             .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
         assert!(diff < 1e-5, "Newton vs L-BFGS: {diff}");
         assert!(fit.w[[0, 0]] > 1.0 && fit.w[[3, 0]] < -1.0, "{:?}", fit.w);
+    }
+
+    #[test]
+    fn three_classes_fit_each_class_against_the_rest() {
+        // Jointly by L-BFGS, to the optimum of a Newton fit of each class alone.
+        let (n, h) = (900, 5);
+        let mut rnd = crate::testutil::uniform(3);
+        let x = Array2::from_shape_fn((n, h), |_| rnd() * 2.0);
+        let y: Vec<u32> = (0..n)
+            .map(|i| {
+                let s = [x[[i, 0]], x[[i, 1]], -x[[i, 0]] - x[[i, 1]]];
+                (0..3).fold(0, |m, c| if s[c] > s[m] { c } else { m }) as u32
+            })
+            .collect();
+        let opts = LbfgsOpts::default();
+        // Class 3 of 4 is absent from train: it never wins.
+        let fit = FullLogit::fit(x.view(), &y, 4, &opts);
+        for k in 0..3 {
+            let yk: Vec<u32> = y.iter().map(|&v| (v == k as u32) as u32).collect();
+            let one = FullLogit::fit(x.view(), &yk, 2, &opts);
+            let pairs = fit
+                .w
+                .column(k)
+                .into_iter()
+                .zip(&one.w)
+                .chain([(&fit.b[k], &one.b[0])]);
+            for (a, b) in pairs {
+                assert!(
+                    (a - b).abs() < 1e-4 * b.abs().max(1.0),
+                    "class {k}: {a} vs {b}"
+                );
+            }
+        }
+        assert!(fit.b[3] < -10.0, "absent class: {}", fit.b[3]);
+        let pred = fit.predict(x.view());
+        let right = pred.iter().zip(&y).filter(|(a, b)| a == b).count();
+        assert!(right as f64 > 0.9 * n as f64, "{right} of {n}");
     }
 }

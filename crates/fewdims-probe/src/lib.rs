@@ -2,7 +2,8 @@
 //! readouts and dimensions carry a task. Plain f32/f64 math, parallel with rayon, no burn.
 //!
 //! - [`data`]: loads a layer of a readout for train/dev/test and standardizes it (train stats).
-//! - [`logistic`], [`ridge`]: the probes (batched Newton for a few dims, L-BFGS for the full vector).
+//! - [`logistic`], [`lbfgs`], [`ridge`]: the probes (batched Newton for a few dims, dense Newton
+//!   or L-BFGS for the full vector; one-vs-rest for three or more classes, in every mode).
 //! - [`search`]: the modes (full, single, all pairs, greedy forward, backward elimination).
 //! - [`ablate()`]: a fine-tuned head (linear or mlp) with subsets of its dims zeroed, no refit.
 //! - [`cka`]: linear CKA and mean cosine between two files of the same items.

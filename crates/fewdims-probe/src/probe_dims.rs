@@ -274,7 +274,10 @@ pub fn probe_dims(
     let s = &cfg.settings;
     let settings_json = serde_json::json!({
         "C": s.c, "alpha": s.alpha, "standardize": "train mean/std per dim",
-        "logistic": "L2, intercept unpenalized; Newton (subsets, one-vs-rest), L-BFGS multinomial (full)",
+        "logistic": "L2, intercept unpenalized; 3+ classes one-vs-rest (a binary model per class, \
+                     argmax), full vector and subsets alike: scikit-learn's \
+                     OneVsRestClassifier(LogisticRegression(C)); Newton (subsets, binary full \
+                     vector), L-BFGS (full vector, its one-vs-rest models jointly)",
         "ridge": "L2, intercept unpenalized", "tol": s.tol, "greedy_k": cfg.greedy_k,
         "backward_from": cfg.backward_from, "selection": format!("dev {}", meta.metrics[0]),
         "permuted_labels": cfg.permute_labels,

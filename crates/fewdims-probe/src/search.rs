@@ -1,11 +1,12 @@
 //! The probe modes on one problem (one layer of one readout): full vector, single dims, all
 //! pairs, greedy forward selection and backward elimination. Fit on train, select on dev (the
-//! first metric), report every metric on dev and test.
+//! first metric), report every metric on dev and test. With three or more classes every mode,
+//! the full vector too, is one-vs-rest (a binary model per class, argmax of decision values).
 //!
-//! Small subsets share one precomputation: the train Gram matrix X'X and X'y (per class for
-//! one-vs-rest). Ridge on a subset is then a k x k solve; logistic Newton starts from the
-//! intercept-only model's first Newton step, which the Gram statistics also give, and needs a
-//! few passes over the rows. Subsets run in parallel with rayon.
+//! Subsets share one precomputation: the train Gram matrix X'X and X'y (per class). Ridge on a
+//! subset is then a k x k solve; logistic Newton starts from the intercept-only model's first
+//! Newton step, which the Gram statistics also give, and needs a few passes over the rows.
+//! Subsets run in parallel with rayon.
 
 use std::sync::OnceLock;
 
@@ -78,6 +79,13 @@ pub struct Buffers {
     betas: Vec<Vec<f64>>,
     z: Vec<Vec<f32>>,
     classes: Vec<u32>,
+}
+
+impl Buffers {
+    /// The last `subset` fit's models (binary, one per class, or ridge), intercept first.
+    pub fn coefficients(&self) -> &[Vec<f64>] {
+        &self.betas
+    }
 }
 
 /// Runs probes on one problem.
@@ -265,22 +273,31 @@ impl<'a> Prober<'a> {
             .collect()
     }
 
-    /// The full-vector probe (L-BFGS logistic or ridge on all dims).
+    /// The full-vector logistic fit on train, in the subsets' family: one model when binary, one
+    /// per class one-vs-rest for three or more. None for a regression task.
+    pub fn full_logit(&self) -> Option<FullLogit> {
+        let Target::Classes { y, classes } = &self.p.train.target else {
+            return None;
+        };
+        let opts = LbfgsOpts {
+            lambda: 1.0 / self.s.c,
+            ..LbfgsOpts::default()
+        };
+        let x = self.p.train.x.to_array();
+        Some(FullLogit::fit(x.view(), y, *classes, &opts))
+    }
+
+    /// The full-vector probe (logistic as `full_logit`, or ridge, on all dims).
     pub fn full(&self) -> ProbeResult {
         let arr = |s: &Split| -> Array2<f64> { s.x.to_array() };
-        let x = arr(&self.p.train);
         let (dev, test) = match &self.p.train.target {
-            Target::Classes { y, classes } => {
-                let opts = LbfgsOpts {
-                    lambda: 1.0 / self.s.c,
-                    ..LbfgsOpts::default()
-                };
-                let fit = FullLogit::fit(x.view(), y, *classes, &opts);
+            Target::Classes { .. } => {
+                let fit = self.full_logit().expect("a classification task");
                 let sc = |s: &Split| self.score(Pred::Classes(&fit.predict(arr(s).view())), s);
                 (sc(&self.p.dev), self.p.test.as_ref().map(sc))
             }
             Target::Scores(y) => {
-                let fit = FullRidge::fit(x.view(), y, self.s.alpha);
+                let fit = FullRidge::fit(arr(&self.p.train).view(), y, self.s.alpha);
                 let sc = |s: &Split| self.score(Pred::Scores(&fit.predict(arr(s).view())), s);
                 (sc(&self.p.dev), self.p.test.as_ref().map(sc))
             }

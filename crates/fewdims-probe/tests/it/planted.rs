@@ -1,10 +1,11 @@
 //! A label planted in dims 3 and 17 is found: best pair, greedy's first two, and elimination
-//! from 3 dims keeps both. Classification (binary and 3-class) and regression.
+//! from 3 dims keeps both. Classification (binary and 3-class) and regression. The full-vector
+//! probe is the subsets' model family.
 
 use crate::common;
 
 use common::Rng;
-use fewdims_probe::search::{backward_start, best};
+use fewdims_probe::search::{Buffers, backward_start, best};
 use fewdims_probe::{Metric, Prober, Problem, Settings};
 use fewdims_schema::hidden::Labels;
 use fewdims_schema::probe::Method;
@@ -149,4 +150,42 @@ fn planted_pair_three_classes() {
 #[test]
 fn planted_pair_regression() {
     check("regression", 0.9);
+}
+
+/// The full-vector probe and a subset probe on every dim fit the same model (one binary model, or
+/// one per class one-vs-rest): two solvers, one family, so the report compares like with like.
+#[test]
+fn full_probe_is_the_subsets_family() {
+    for kind in ["binary", "three"] {
+        let p = problem(kind, 11);
+        let prober = Prober::new(&p, Settings::default());
+        let fit = prober.full_logit().unwrap();
+        let mut buf = Buffers::default();
+        let all: Vec<usize> = (0..H).collect();
+        let sub = prober.subset(Method::Full, &all, &mut buf);
+        let models = buf.coefficients();
+        assert_eq!(models.len(), fit.b.len(), "{kind}: models");
+        for (k, m) in models.iter().enumerate() {
+            let w = fit.w.column(k);
+            let full = std::iter::once(fit.b[k]).chain(w.iter().copied());
+            for (j, (a, b)) in m.iter().zip(full).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-3 * b.abs().max(1.0),
+                    "{kind}: model {k} coefficient {j}: subset {a} vs full {b}"
+                );
+            }
+        }
+        let full = prober.full();
+        for (a, b) in full
+            .dev
+            .iter()
+            .chain(&full.test)
+            .zip(sub.dev.iter().chain(&sub.test))
+        {
+            assert!(
+                (a - b).abs() <= 0.005,
+                "{kind}: full {full:?} vs subset {sub:?}"
+            );
+        }
+    }
 }

@@ -45,7 +45,8 @@ impl Default for RetrainSettings {
 
 /// Regularization strengths tried by the probe (logistic C and ridge alpha); best on dev wins.
 pub const PROBE_GRID: [f64; 5] = [0.01, 0.1, 1.0, 10.0, 100.0];
-/// Up to this many dims the probe is a Newton fit on a Gram subset, above it L-BFGS on all.
+/// Up to this many dims the probe is a Newton fit on a Gram subset, above it the full-vector fit:
+/// the same family (Newton for two classes, one-vs-rest L-BFGS for more).
 const PROBE_NEWTON_MAX_DIMS: usize = 64;
 
 /// Readout vectors of a split, row-major `[n, h]`, in row order.
