@@ -111,6 +111,7 @@ help:
 	@echo "make            the main job on the built-in default (MiniLM + real text): sweeps, cross, probes, report"
 	@echo "make paper      the full grid: every built-in task, 3 seeds, full data (make -j N; SUBMIT=...)"
 	@echo "make glue GLUE_DIR=/path   the main job on GLUE files you supply"
+	@echo "make mine USER_TASK=name USER_FROM=file USER_FLAGS='--text-a COL --label COL'   the main job on your own data"
 	@echo "make sweep      the paper's token/dims/layer/freeze fine-tunes on TASK=movie (make -j N)"
 	@echo "make probes changes cross report claims demo   parts of the main job"
 	@echo "make test       build and run every test (fetches assets and libtorch first)"

@@ -29,6 +29,7 @@ MAIN_TASKS ?= movie tweets
 # Cross-finetune starts from CROSS_FROM's cls run and fine-tunes on each of CROSS_TASKS in turn.
 # The chain crosses task kinds (sentiment → 5 news topics → 3-class tweet sentiment), so holding
 # the first task is not just one task learnt twice. CROSS_TASKS="amazon nyt" is the sentiment chain.
+# `make mine` starts it at your task (CROSS_FROM=USER_TASK) and goes on with these.
 CROSS_FROM ?= movie
 CROSS_TASKS ?= news tweets3
 # cross-finetune's extras: re-train the earlier heads on a frozen encoder and re-fit a probe (docs/cross.md).
@@ -43,6 +44,24 @@ PAPER_TASKS ?= movie tweets amazon nyt movie-score tweets3 news
 # `make glue`: the folder of your GLUE files, and the tasks swept on them.
 GLUE_DIR ?=
 GLUE_MAIN ?= sst2 cola mrpc stsb rte
+# `make glue`: the tasks cross-fine-tuned after sst2 (a paraphrase, then an entailment task).
+GLUE_CROSS ?= mrpc rte
+# `make glue`: the folder of its runs, hidden states and probes (its report: reports/glue/).
+GLUE_OUT ?= glue
+# `make mine`: the name of your own task (docs/data.md, "Your own data"; not a built-in name).
+USER_TASK ?=
+# `make mine`: its data as one file or a `datasets` export folder (prepare --from; split 80/10/10) ...
+USER_FROM ?=
+# ... or as one file per split: train (prepare --train) ...
+USER_TRAIN ?=
+# ... dev, optional (prepare --dev; the splits each combination makes: docs/data.md) ...
+USER_DEV ?=
+# ... and test, optional (prepare --test).
+USER_TEST ?=
+# `make mine`: prepare's flags for it: columns and labels, e.g. "--text-a review --label sentiment".
+USER_FLAGS ?=
+# `make mine`: the folder of its runs, hidden states and probes (its report: reports/mine-<task>/).
+USER_OUT ?= mine/$(USER_TASK)
 
 # ---- data (pipelines/data.mk) --------------------------------------------------------------------
 # prepare's output root (<task>/<split>.parquet).

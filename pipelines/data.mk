@@ -6,6 +6,7 @@
 #   make tok            tokenize every built-in task, then print one line per split
 #   make data-summary   the summary lines only
 #   make glue-tok GLUE_DIR=/path   the nine GLUE tasks (HF parquet or original TSV layout)
+#   make data/tok/<model>/<task>/train.parquet USER_TASK=<task> USER_FROM=F USER_FLAGS=...   your own
 #
 # Each rule depends on its stage binary, its inputs and its settings: MAX_LEN is kept in a
 # settings file rewritten only when it changes, so changing it re-tokenizes and nothing else.
@@ -50,6 +51,23 @@ $(foreach t,$(DATA_TASKS),$(eval $(call prepare_rule,$(t),$(ASSETS),\
 	$(if $(SRC_$(t)),$(ASSETS)/$(SRC_$(t)),$(ASSETS_STAMP)))))
 $(foreach t,$(GLUE_TASKS),$(eval $(call prepare_rule,$(t),$(GLUE_DIR),$(wildcard $(GLUE_DIR)/$(GLUE_HF_$(t))/*.parquet \
 	$(GLUE_DIR)/$(GLUE_TSV_$(t))/*.tsv $(GLUE_DIR)/glue_data/$(GLUE_TSV_$(t))/*.tsv))))
+
+# Your own task (`make mine`; knobs USER_* in config.mk): the registry fragment knows only the
+# built-in and GLUE tasks, so its splits and prepare rule are made here. Its inputs: the binary,
+# the source file(s) (every parquet file of a `datasets` export folder, so an edited file
+# re-prepares) and a stamp of prepare's flags (so a changed --label re-prepares too).
+ifneq ($(USER_TASK),)
+$(if $(filter $(USER_TASK),$(DATA_TASKS) $(GLUE_TASKS)),$(error USER_TASK=$(USER_TASK) is a built-in task: give your own task another name))
+SPLITS_$(USER_TASK) := train dev test
+USER_INPUT := $(if $(USER_FROM),--from $(USER_FROM),$(addprefix --train ,$(USER_TRAIN)) \
+	$(addprefix --dev ,$(USER_DEV)) $(addprefix --test ,$(USER_TEST)))
+USER_SOURCES := $(foreach f,$(USER_FROM) $(USER_TRAIN) $(USER_DEV) $(USER_TEST),\
+	$(if $(wildcard $(f)/.),$(shell find $(f) -name '*.parquet' -type f | sort),$(f)))
+USER_SETTINGS := $(TASKS_DIR)/.$(USER_TASK).prepare
+$(call task_files,$(USER_TASK)) &: $(BIN)/prepare $(USER_SOURCES) $(USER_SETTINGS)
+	$(BIN)/prepare --task $(USER_TASK) $(USER_INPUT) $(USER_FLAGS) --out $(TASKS_DIR)
+$(eval $(call settings_stamp,$(USER_SETTINGS),$$(USER_INPUT) $$(USER_FLAGS)))
+endif
 
 # tokenize: one split per run.
 $(TOK_DIR)/%.parquet: $(TASKS_DIR)/%.parquet $(BIN)/tokenize $(TOKENIZER) $(TOK_SETTINGS)

@@ -16,6 +16,7 @@ pub mod plot;
 pub mod probes;
 pub mod run_groups;
 mod sections;
+pub mod sources;
 pub mod stats;
 
 use std::path::{Path, PathBuf};
@@ -381,6 +382,8 @@ pub fn build_report(cfg: &ReportConfig) -> Result<ReportSummary, ReportError> {
             counts.non_finite_runs
         ));
     }
+    // Where `test` is not a test split of its own (GLUE's dev, your dev file), say so up front.
+    d.md += &sources::markdown(&sources::task_split_notes(&inp.groups));
     write_claims(&mut d, &claims, &cfg.thresholds)?;
     sections::sweeps::write(&mut d, &inp)?;
     sections::probes::write_probes(&mut d, &inp, cfg.top_pairs)?;

@@ -38,11 +38,17 @@ pub fn assets_or_skip() -> Option<PathBuf> {
 
 /// A tiny random BERT (hidden 32, 2 layers, with a pooler) with the real MiniLM tokenizer.
 pub fn tiny_model(dir: &Path, assets: &Path) {
+    let tokenizer = assets.join("all-MiniLM-L6-v2/tokenizer.json");
+    tiny_model_with(dir, &tokenizer, 30522);
+}
+
+/// The same with any `tokenizer.json` whose ids are below `vocab`.
+pub fn tiny_model_with(dir: &Path, tokenizer: &Path, vocab: usize) {
     let device = DeviceArgs::new(Backend::Flex, "cpu")
         .select()
         .unwrap()
         .device;
-    let config = BertConfig::tiny(30522);
+    let config = BertConfig::tiny(vocab);
     save_model_dir(
         dir,
         &config,
@@ -51,11 +57,12 @@ pub fn tiny_model(dir: &Path, assets: &Path) {
         HashMap::new(),
     )
     .unwrap();
-    std::fs::copy(
-        assets.join("all-MiniLM-L6-v2/tokenizer.json"),
-        dir.join("tokenizer.json"),
-    )
-    .unwrap();
+    std::fs::copy(tokenizer, dir.join("tokenizer.json")).unwrap();
+}
+
+/// The data crate's committed WordPiece tokenizer (a few of BERT's ids): tests without assets.
+pub fn fixture_tokenizer() -> PathBuf {
+    repo_root().join("crates/fewdims-data/tests/fixtures/tokenize/tokenizer.json")
 }
 
 /// `make GOAL` on the repo's Makefile with every output under `tmp`, the tiny model at

@@ -2,5 +2,8 @@
 
 mod common;
 mod e2e;
+mod glue_job;
+mod mine;
 mod resume;
+mod samples;
 mod user_data;

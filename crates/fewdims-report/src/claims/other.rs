@@ -159,7 +159,11 @@ fn selectivity(inp: &Inputs, p: &ProbeTable, layer: i32, ro: &str) -> Option<Str
     }
     let best = |t: &ProbeTable, m: Method| t.best(layer, ro, m).map(|r| t.value(r));
     let mut parts = Vec::new();
-    for (name, m) in [("full", Method::Full), ("single", Method::Single), ("pair", Method::Pair)] {
+    for (name, m) in [
+        ("full", Method::Full),
+        ("single", Method::Single),
+        ("pair", Method::Pair),
+    ] {
         let Some(real) = best(p, m) else { continue };
         let chance: Vec<f64> = controls.iter().filter_map(|(_, c)| best(c, m)).collect();
         if chance.is_empty() {

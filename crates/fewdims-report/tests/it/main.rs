@@ -3,3 +3,4 @@
 mod common;
 mod inputs;
 mod report;
+mod sources;

@@ -111,9 +111,21 @@ fn write_probes(probes: &Path) {
     for seed in [1, 2] {
         let chance: Vec<P> = rows
             .iter()
-            .map(|r| (r.0, r.1, r.2, r.3.clone(), 0.5 + 0.01 * seed as f64, 0.5 + 0.01 * seed as f64))
+            .map(|r| {
+                (
+                    r.0,
+                    r.1,
+                    r.2,
+                    r.3.clone(),
+                    0.5 + 0.01 * seed as f64,
+                    0.5 + 0.01 * seed as f64,
+                )
+            })
             .collect();
-        write_probe(&probes.join(format!("movie-cls/movie-control{seed}.parquet")), &chance);
+        write_probe(
+            &probes.join(format!("movie-cls/movie-control{seed}.parquet")),
+            &chance,
+        );
     }
     let cka: Vec<(i32, &str, f64, f64)> = (0..3)
         .flat_map(|l| {
