@@ -103,8 +103,12 @@ vulkan:
 	  apt-get update -qq && apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null; \
 	else echo "no Vulkan driver: install mesa-vulkan-drivers and libvulkan1 (the wgpu tests need it)" >&2; exit 1; fi
 
+# The lib/ of the libtorch the binaries link (a CUDA one must be NEEDED: scripts/check_cuda_link.sh).
+TORCH_LIB = $(if $(LIBTORCH_USE_PYTORCH),$(shell python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))'),$(LIBTORCH)/lib)
+
 test: $(ASSETS_STAMP) $(LIBTORCH_STAMP) vulkan
 	$(CARGO) build $(CARGO_FLAGS)
+	scripts/check_cuda_link.sh $(TORCH_LIB) $(addprefix $(BIN)/,$(STAGES))
 	$(CARGO) test $(CARGO_FLAGS) --no-fail-fast
 
 help:

@@ -28,6 +28,14 @@ fn main() {
     match libtorch_lib() {
         Some(lib) if lib.join("libtorch_cpu.so").exists() => {
             println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+            if lib.join("libtorch_cuda.so").exists() {
+                // tch calls no symbol of libtorch_cuda, so the linker's --as-needed drops it and
+                // CUDA is never initialised: `cuda:0` fails, `auto` falls back to CPU (tch-rs #980).
+                println!(
+                    "cargo:rustc-link-arg=-Wl,-L{},--no-as-needed,-ltorch_cuda,--as-needed",
+                    lib.display()
+                );
+            }
         }
         Some(lib) => panic!(
             "fewdims: libtorch is missing: {} has no libtorch_cpu.so. Run `make libtorch` \

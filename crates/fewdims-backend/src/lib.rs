@@ -135,6 +135,14 @@ impl DeviceArgs {
             Backend::Tch => tch_device(&spec)?,
             Backend::Wgpu => wgpu(&spec)?,
         };
+        if spec == "auto" {
+            // A silent CPU fallback would look like a slow GPU: say what `auto` chose.
+            let why = match (backend, device_name.as_str()) {
+                (Backend::Tch, "cpu") => " (libtorch sees no CUDA device)",
+                _ => "",
+            };
+            eprintln!("--device auto: {backend} {device_name}{why}");
+        }
         Ok(Selected {
             backend,
             device_name,

@@ -1,6 +1,7 @@
 //! The stage binaries' tests, in one binary (one link instead of one per file).
 
 mod common;
+mod cuda_link;
 mod e2e;
 mod glue_job;
 mod mine;
