@@ -112,7 +112,8 @@ CHANGE_PAIRS ?= $(foreach t,$(PROBE_TASKS),pretrained:$(t)-$(PROBE_RUN))
 CHANGE_SPLIT ?= dev
 
 # ---- probes (pipelines/probe.mk) -----------------------------------------------------------------
-# Where probe tables go (<PROBE_DIR>/<id>/<task>.parquet), and CKA tables.
+# Where probe tables go (<PROBE_DIR>/<id>/<task>.parquet, and <task>.predictions.parquet beside
+# each), and CKA tables.
 PROBE_DIR ?= probes
 CHANGE_DIR ?= $(PROBE_DIR)/cka
 # probe-dims flags, e.g. --methods full,pair --readouts cls.
@@ -130,4 +131,4 @@ ABLATE_RUN ?= $(firstword $(call seeded,dims-random3))
 # Reports go to <REPORTS_DIR>/<REPORT_NAME>/.
 REPORTS_DIR ?= reports
 # What the report reads (and makes first).
-REPORT_INPUTS ?= $(call sweep_files,$(MAIN_TASKS),$(SWEEP_all)) $(PROBE_FILES) $(CONTROL_FILES) $(CHANGE_FILES) $(ABLATE_FILES) $(CROSS_FILES)
+REPORT_INPUTS ?= $(call sweep_files,$(MAIN_TASKS),$(SWEEP_all)) $(PROBE_FILES) $(PROBE_PREDICTIONS) $(CONTROL_FILES) $(CHANGE_FILES) $(ABLATE_FILES) $(CROSS_FILES)

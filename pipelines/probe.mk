@@ -1,11 +1,12 @@
-# Probe stages: probe-dims (hidden/<id>/<task>/{train,dev,test}.safetensors -> probes/<id>/<task>.parquet)
+# Probe stages: probe-dims (hidden/<id>/<task>/{train,dev,test}.safetensors -> probes/<id>/<task>.parquet
+# and its headline probes' per-item predictions probes/<id>/<task>.predictions.parquet)
 # and rep-change (the same split of two hidden-state ids -> probes/cka/<a>_vs_<b>/<task>/<split>.parquet).
 # Included by the main Makefile (BIN, settings_stamp; knobs in config.mk); the hidden files come
 # from the extract-hidden rules.
 #
-#   make probes                        probe tables for every id in PROBE_IDS x task in PROBE_TASKS
+#   make probes                        probe tables (and predictions) for every id in PROBE_IDS x task in PROBE_TASKS
 #   make changes                       CKA tables for every a:b in CHANGE_PAIRS x task in PROBE_TASKS
-#   make probes/<id>/<task>.parquet    one probe table
+#   make probes/<id>/<task>.parquet    one probe table (an id of PROBE_IDS, a task of PROBE_TASKS)
 #   make probe-bench                   all pairs x all layers vs scikit-learn (bench/probe/run.sh)
 #   make probe-fixture                 re-make the scikit-learn fixture on $(HIDDEN_DIR)/$(PROBE_FIXTURE_ID)/movie
 #
@@ -17,6 +18,7 @@ PROBE_SETTINGS := $(PROBE_DIR)/.settings
 # An id is `pretrained` (any task) or `<task>-<run>` (its own task only).
 id_fits = $(filter pretrained $(2)-%,$(1))
 PROBE_FILES  := $(foreach t,$(PROBE_TASKS),$(foreach i,$(PROBE_IDS),$(if $(call id_fits,$(i),$(t)),$(PROBE_DIR)/$(i)/$(t).parquet)))
+PROBE_PREDICTIONS := $(PROBE_FILES:.parquet=.predictions.parquet)
 pair_a = $(word 1,$(subst :, ,$(1)))
 pair_b = $(word 2,$(subst :, ,$(1)))
 CHANGE_FILES := $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
@@ -25,13 +27,19 @@ CHANGE_FILES := $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
 
 .PHONY: probes changes probe-bench probe-fixture controls
 
-probes: $(PROBE_FILES)
+probes: $(PROBE_FILES) $(PROBE_PREDICTIONS)
 changes: $(CHANGE_FILES)
 
-# One table per (id, task): all layers, all readouts, every mode.
-$(PROBE_DIR)/%.parquet: $(HIDDEN_DIR)/%/train.safetensors $(HIDDEN_DIR)/%/dev.safetensors \
-		$(HIDDEN_DIR)/%/test.safetensors $(BIN)/probe-dims $(PROBE_SETTINGS)
-	$(SUBMIT) $(BIN)/probe-dims --hidden $(HIDDEN_DIR)/$* --out $@ $(PROBE_FLAGS)
+# One table per (id, task): all layers, all readouts, every mode; and, from the same run, the
+# per-item predictions of its headline probes (full vector, best single dim, best pair), which the
+# report's probe claim resamples. Both files are targets of one rule (grouped, `&:`): one run
+# writes both, and a missing or stale one re-runs it. $(1) = id, $(2) = task
+define probe_rule
+$(PROBE_DIR)/$(1)/$(2).parquet $(PROBE_DIR)/$(1)/$(2).predictions.parquet &: \
+		$(foreach s,train dev test,$(HIDDEN_DIR)/$(1)/$(2)/$(s).safetensors) $(BIN)/probe-dims $(PROBE_SETTINGS)
+	$$(SUBMIT) $(BIN)/probe-dims --hidden $(HIDDEN_DIR)/$(1)/$(2) --out $(PROBE_DIR)/$(1)/$(2).parquet $$(PROBE_FLAGS)
+endef
+$(foreach t,$(PROBE_TASKS),$(foreach i,$(PROBE_IDS),$(if $(call id_fits,$(i),$(t)),$(eval $(call probe_rule,$(i),$(t))))))
 
 # $(call change_rule,A,B,TASK,SPLIT)
 define change_rule
@@ -47,8 +55,8 @@ $(foreach p,$(CHANGE_PAIRS),$(foreach t,$(PROBE_TASKS),\
 $(eval $(call settings_stamp,$(PROBE_SETTINGS),flags=$$(PROBE_FLAGS)))
 
 # Controls (Hewitt & Liang, 2019): the same probes on permuted labels, one table per seed of
-# PROBE_CONTROLS beside each probe table: <id>/<task>-control<seed>.parquet. The report shows the
-# selectivity (task − control) and the best pairs that chance reaches.
+# PROBE_CONTROLS beside each probe table: <id>/<task>-control<seed>.parquet (no predictions file).
+# The report shows the selectivity (task − control) and the best pairs that chance reaches.
 #   make controls
 CONTROL_SETTINGS := $(PROBE_DIR)/.control-settings
 CONTROL_FILES := $(foreach f,$(PROBE_FILES),$(foreach s,$(PROBE_CONTROLS),$(f:.parquet=-control$(s).parquet)))

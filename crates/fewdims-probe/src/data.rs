@@ -95,12 +95,20 @@ fn apply(x: &mut Matrix, stats: &[(f32, f32)]) {
     }
 }
 
+/// The rows a problem keeps: the labelled items (class ≥ 0, finite score).
+fn labelled(labels: &Labels) -> Vec<usize> {
+    match labels {
+        Labels::Classes(v) => (0..v.len()).filter(|&i| v[i] >= 0).collect(),
+        Labels::Scores(v) => (0..v.len()).filter(|&i| v[i].is_finite()).collect(),
+    }
+}
+
 fn split(rows: &[f32], labels: &Labels, h: usize, classes: usize) -> Split {
     let n = labels.len();
     let x = Matrix::from_rows(rows, n, h);
+    let keep = labelled(labels);
     match labels {
         Labels::Classes(v) => {
-            let keep: Vec<usize> = (0..n).filter(|&i| v[i] >= 0).collect();
             let y = keep.iter().map(|&i| v[i] as u32).collect();
             let x = if keep.len() == n {
                 x
@@ -113,7 +121,6 @@ fn split(rows: &[f32], labels: &Labels, h: usize, classes: usize) -> Split {
             }
         }
         Labels::Scores(v) => {
-            let keep: Vec<usize> = (0..n).filter(|&i| v[i].is_finite()).collect();
             let y = keep.iter().map(|&i| v[i]).collect();
             let x = if keep.len() == n {
                 x
@@ -308,6 +315,24 @@ impl HiddenSet {
         let p = |s: &str| dir.join(format!("{s}.safetensors"));
         let test: Option<PathBuf> = Some(p("test")).filter(|t| t.exists());
         Self::open(&p("train"), &p("dev"), test.as_deref())
+    }
+
+    /// The item ids (the hidden files' `idx`) of a problem's rows of `split` (`train`, `dev`,
+    /// `test`): the labelled items, in file order. Empty for a test split that was not given.
+    pub fn problem_idx(&self, split: &str) -> Result<Vec<u32>, ProbeError> {
+        let (reader, labels) = match split {
+            "train" => (Some(&self.train), &self.labels[0]),
+            "dev" => (Some(&self.dev), &self.labels[1]),
+            _ => (
+                self.test.as_ref(),
+                self.labels.get(2).unwrap_or(&self.labels[1]),
+            ),
+        };
+        let Some(reader) = reader else {
+            return Ok(vec![]);
+        };
+        let idx = reader.idx()?;
+        Ok(labelled(labels).into_iter().map(|i| idx[i]).collect())
     }
 
     pub fn readouts(&self) -> &[String] {

@@ -1,17 +1,22 @@
 //! The `probe-dims` stage: probes per layer and readout of cached hidden states (full vector,
 //! single dims, all pairs, greedy forward selection, backward elimination), fit on train,
-//! selected on dev, reported on test; written to `probes/<id>/<task>.parquet`.
+//! selected on dev, reported on test; written to `probes/<id>/<task>.parquet`, with the per-item
+//! predictions of the headline probes (full vector, best single dim, best pair of each layer and
+//! readout) beside it in `probes/<id>/<task>.predictions.parquet` (not for controls).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use fewdims_schema::hidden::readout_layers;
-use fewdims_schema::probe::Method;
+use fewdims_schema::probe::{Method, predictions_path};
 use fewdims_schema::vocab::Layer;
+use fewdims_tables::probe_predictions::ProbePredictionsWriter;
 
 use crate::data::HiddenSet;
-use crate::probe_rows::{ProbeGroup, ProbeGroupWriter, hidden_files, table_metadata};
-use crate::search::{Progress, backward_start, best};
+use crate::probe_rows::{
+    ProbeGroup, ProbeGroupWriter, hidden_files, prediction_rows, table_metadata,
+};
+use crate::search::{Predicted, Progress, backward_start, best};
 use crate::{ProbeError, ProbeResult, Prober, Settings};
 
 /// What to probe and how.
@@ -177,6 +182,8 @@ pub struct ProbeDimsSummary {
     pub rows: usize,
     pub seconds: f64,
     pub out: PathBuf,
+    /// The headline probes' predictions file and its row count (none for a control run).
+    pub predictions: Option<(PathBuf, usize)>,
 }
 
 impl std::fmt::Display for ProbeDimsSummary {
@@ -195,7 +202,11 @@ impl std::fmt::Display for ProbeDimsSummary {
             crate::simd::level(),
             self.rows,
             self.out.display()
-        )
+        )?;
+        if let Some((path, rows)) = &self.predictions {
+            writeln!(f, "{rows} prediction rows -> {}", path.display())?;
+        }
+        Ok(())
     }
 }
 
@@ -284,6 +295,19 @@ pub fn probe_dims(
     });
     let kv = table_metadata(&meta, files, &settings_json);
     let mut table = ProbeGroupWriter::create(&cfg.out, &set.metrics, &kv)?;
+    // Controls need no predictions: the report resamples the task's own probes only.
+    let pred_path = cfg
+        .permute_labels
+        .is_none()
+        .then(|| predictions_path(&cfg.out));
+    let mut pred_table = pred_path
+        .as_deref()
+        .map(|p| ProbePredictionsWriter::create(p, &kv))
+        .transpose()?;
+    let (dev_idx, test_idx) = match pred_table {
+        Some(_) => (set.problem_idx("dev")?, set.problem_idx("test")?),
+        None => (vec![], vec![]),
+    };
     let started = Instant::now();
     let mut probes = 0;
     let mut lines = vec![];
@@ -292,8 +316,8 @@ pub fn probe_dims(
         let problem = set.problem(readout, *file_layer)?;
         let prober = Prober::new(&problem, *s);
         let mut results: Vec<ProbeResult> = vec![];
-        let full = has(Method::Full).then(|| prober.full());
-        results.extend(full.clone());
+        let full = has(Method::Full).then(|| prober.full_predicted());
+        results.extend(full.as_ref().map(|f| f.0.clone()));
         let run_if =
             |m: Method, f: &dyn Fn() -> Vec<ProbeResult>| if has(m) { f() } else { vec![] };
         let singles = run_if(Method::Single, &|| prober.single(progress));
@@ -308,10 +332,27 @@ pub fn probe_dims(
             let start = backward_start(&singles, &pairs, cfg.backward_from);
             prober.backward(&start, progress)
         });
+        if let Some(w) = pred_table.as_mut() {
+            // The probes the report picks (by dev, first on ties), refitted once for their output.
+            let mut headline: Vec<(ProbeResult, Predicted)> = full.iter().cloned().collect();
+            for (m, rs) in [(Method::Single, &singles), (Method::Pair, &pairs)] {
+                if let Some(b) = best(rs) {
+                    let dims: Vec<usize> = b.dims.iter().map(|&d| d as usize).collect();
+                    headline.push(prober.subset_predicted(m, &dims));
+                }
+            }
+            let (l, ro) = (*layer as i32, readout.as_str());
+            w.write(&prediction_rows(
+                l, ro, &headline, &problem, &dev_idx, &test_idx,
+            )?)?;
+        }
         let kept: Vec<ProbeResult> = backward.iter().filter(|r| r.k == 2).cloned().collect();
         lines.push(format!(
             "{readout:>9} {layer:>3} | full {} | single {} | pair {} | greedy {} | backward->2 {}",
-            full.map_or("-".into(), |f| format!("{:.4}/{:.4}", f.dev[0], f.test[0])),
+            full.map_or("-".into(), |(f, _)| format!(
+                "{:.4}/{:.4}",
+                f.dev[0], f.test[0]
+            )),
             fmt_best(&singles),
             fmt_best(&pairs),
             greedy.last().map_or("-".into(), |r| format!(
@@ -331,6 +372,8 @@ pub fn probe_dims(
         })?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    // The predictions go in place first: a table on disk always has its predictions beside it.
+    let pred_rows = pred_table.map(|w| w.finish()).transpose()?;
     let rows = table.finish()?;
     Ok(ProbeDimsSummary {
         header: format!(
@@ -342,5 +385,6 @@ pub fn probe_dims(
         rows,
         seconds,
         out: cfg.out.clone(),
+        predictions: pred_path.zip(pred_rows),
     })
 }

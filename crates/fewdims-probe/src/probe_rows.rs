@@ -1,10 +1,13 @@
-//! Probe results into probe-table rows (the table itself: `fewdims_tables::probe`).
+//! Probe results into probe-table rows (the table itself: `fewdims_tables::probe`), and the
+//! headline probes' predictions into predictions rows (`fewdims_tables::probe_predictions`).
 
 use std::path::Path;
 
 use fewdims_tables::probe::{ProbeRow, ProbeTableWriter as RowWriter};
+use fewdims_tables::probe_predictions::ProbePredictionRow;
 
-use crate::{Metric, ProbeError, ProbeResult};
+use crate::search::{Predicted, target_values};
+use crate::{Metric, ProbeError, ProbeResult, Problem};
 
 /// The results of one (layer, readout); ranks are computed per method and metric.
 #[derive(Debug, Clone)]
@@ -144,4 +147,47 @@ pub fn hidden_files(
         }
     }
     Ok(out)
+}
+
+/// Predictions rows of the probes `probes` of one (layer, readout): each probe on every dev and
+/// test row of `problem`, keyed by the hidden files' item ids of those rows (`dev_idx`,
+/// `test_idx`, as [`crate::data::HiddenSet::problem_idx`] gives them).
+pub fn prediction_rows(
+    layer: i32,
+    readout: &str,
+    probes: &[(ProbeResult, Predicted)],
+    problem: &Problem,
+    dev_idx: &[u32],
+    test_idx: &[u32],
+) -> Result<Vec<ProbePredictionRow>, ProbeError> {
+    let mut rows = Vec::new();
+    for (r, pred) in probes {
+        let splits = [
+            ("dev", Some(&pred.dev), Some(&problem.dev), dev_idx),
+            ("test", pred.test.as_ref(), problem.test.as_ref(), test_idx),
+        ];
+        for (split, p, s, idx) in splits {
+            let (Some(p), Some(s)) = (p, s) else { continue };
+            let labels = target_values(&s.target);
+            if p.len() != labels.len() || idx.len() != labels.len() {
+                return Err(ProbeError::Invalid(format!(
+                    "{split}: {} predictions, {} labels and {} item ids do not line up",
+                    p.len(),
+                    labels.len(),
+                    idx.len()
+                )));
+            }
+            rows.extend((0..p.len()).map(|i| ProbePredictionRow {
+                layer,
+                readout: readout.to_string(),
+                method: r.method,
+                dims: r.dims.clone(),
+                split: split.to_string(),
+                idx: idx[i],
+                label: labels[i],
+                prediction: p[i],
+            }));
+        }
+    }
+    Ok(rows)
 }

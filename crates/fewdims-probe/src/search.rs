@@ -11,14 +11,16 @@
 use std::sync::OnceLock;
 
 use fewdims_schema::probe::Method;
-use ndarray::Array2;
 use rayon::prelude::*;
 
 use crate::data::{Problem, Split, Target};
 use crate::lbfgs::{FullLogit, LbfgsOpts};
 use crate::logistic::{NewtonOpts, Scratch, decision, gram_start, newton_binary, predict_binary};
 use crate::metrics::Pred;
-use crate::ridge::{FullRidge, from_gram};
+use crate::ridge::from_gram;
+
+mod predict;
+pub use predict::{Predicted, target_values};
 
 /// Probe settings.
 #[derive(Debug, Clone, Copy)]
@@ -179,15 +181,12 @@ impl<'a> Prober<'a> {
             .collect()
     }
 
-    /// Predicts `split` from the fitted subset models in `buf` and scores it.
-    fn eval(&self, dims: &[usize], split: Option<&Split>, buf: &mut Buffers) -> Vec<f64> {
-        let Some(split) = split else {
-            return vec![f64::NAN; self.p.metrics.len()];
-        };
+    /// Predicts `split` from the fitted subset models in `buf`.
+    fn predict<'b>(&self, dims: &[usize], split: &Split, buf: &'b mut Buffers) -> Pred<'b> {
         let cols: Vec<&[f32]> = dims.iter().map(|&d| split.x.col(d)).collect();
         let models = buf.betas.len();
         buf.z.resize_with(models, Vec::new);
-        let pred = match split.target {
+        match split.target {
             Target::Classes { .. } if models == 1 => {
                 predict_binary(&cols, &buf.betas[0], &mut buf.z[0], &mut buf.classes);
                 Pred::Classes(&buf.classes)
@@ -207,7 +206,15 @@ impl<'a> Prober<'a> {
                 decision(&cols, &buf.betas[0], &mut buf.z[0]);
                 Pred::Scores(&buf.z[0])
             }
+        }
+    }
+
+    /// Predicts `split` from the fitted subset models in `buf` and scores it.
+    fn eval(&self, dims: &[usize], split: Option<&Split>, buf: &mut Buffers) -> Vec<f64> {
+        let Some(split) = split else {
+            return vec![f64::NAN; self.p.metrics.len()];
         };
+        let pred = self.predict(dims, split, buf);
         self.score(pred, split)
     }
 
@@ -289,27 +296,7 @@ impl<'a> Prober<'a> {
 
     /// The full-vector probe (logistic as `full_logit`, or ridge, on all dims).
     pub fn full(&self) -> ProbeResult {
-        let arr = |s: &Split| -> Array2<f64> { s.x.to_array() };
-        let (dev, test) = match &self.p.train.target {
-            Target::Classes { .. } => {
-                let fit = self.full_logit().expect("a classification task");
-                let sc = |s: &Split| self.score(Pred::Classes(&fit.predict(arr(s).view())), s);
-                (sc(&self.p.dev), self.p.test.as_ref().map(sc))
-            }
-            Target::Scores(y) => {
-                let fit = FullRidge::fit(arr(&self.p.train).view(), y, self.s.alpha);
-                let sc = |s: &Split| self.score(Pred::Scores(&fit.predict(arr(s).view())), s);
-                (sc(&self.p.dev), self.p.test.as_ref().map(sc))
-            }
-        };
-        let test = test.unwrap_or_else(|| vec![f64::NAN; self.p.metrics.len()]);
-        ProbeResult {
-            method: Method::Full,
-            dims: vec![],
-            k: self.p.h() as u16,
-            dev,
-            test,
-        }
+        self.full_predicted().0
     }
 
     /// One probe per dim.

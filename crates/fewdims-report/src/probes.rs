@@ -1,4 +1,5 @@
-//! Probe tables `probes/<id>/<task>.parquet` and CKA tables
+//! Probe tables `probes/<id>/<task>.parquet` (with their headline probes' predictions
+//! `<task>.predictions.parquet` beside them) and CKA tables
 //! `probes/cka/<a>_vs_<b>/<task>/<split>.parquet` (contracts in `fewdims_schema::probe`).
 
 use std::collections::BTreeMap;
@@ -13,7 +14,9 @@ use crate::run_groups::sorted_dirs;
 /// The folder under the probes root that holds CKA tables, not probe ids.
 pub const CKA_DIR: &str = "cka";
 
+use fewdims_schema::run::PredictionRow;
 pub use fewdims_tables::probe::ProbeRow;
+pub use fewdims_tables::probe_predictions::ProbePredictionRow;
 
 /// A probe table of one (id, task).
 #[derive(Clone, Debug)]
@@ -29,6 +32,9 @@ pub struct ProbeTable {
     /// Row indices by (layer, readout, method, metric).
     index: BTreeMap<(i32, String, Method, String), Vec<usize>>,
     has_test: bool,
+    /// The headline probes' per-item predictions (`<task>.predictions.parquet`), where
+    /// `probe-dims` wrote them (not for tables made before it did, nor for controls).
+    pub predictions: Option<Vec<ProbePredictionRow>>,
 }
 
 impl ProbeTable {
@@ -72,7 +78,34 @@ impl ProbeTable {
             rows,
             readouts,
             index,
+            predictions: None,
         })
+    }
+
+    /// Reads the predictions file beside the table, if there is one.
+    fn with_predictions(mut self) -> Result<Self, ReportError> {
+        let path = predictions_path(&self.path);
+        if path.is_file() {
+            self.predictions = Some(fewdims_tables::probe_predictions::read(&path)?.rows);
+        }
+        Ok(self)
+    }
+
+    /// `row`'s probe on each item of `split` (matched by layer, readout, method and dims), as
+    /// prediction rows; `None` when the predictions file does not hold it.
+    pub fn predictions_of(&self, row: &ProbeRow, split: &str) -> Option<Vec<PredictionRow>> {
+        let rows: Vec<PredictionRow> = self
+            .predictions
+            .as_ref()?
+            .iter()
+            .filter(|p| {
+                (p.layer, p.method, p.split.as_str()) == (row.layer, row.method, split)
+                    && p.readout == row.readout
+                    && p.dims == row.dims
+            })
+            .map(ProbePredictionRow::to_prediction)
+            .collect();
+        (!rows.is_empty()).then_some(rows)
     }
 
     pub fn main_metric(&self) -> &str {
@@ -210,7 +243,7 @@ fn control_of(stem: &str) -> Option<(&str, u64)> {
 }
 
 /// Every `<root>/<id>/<task>.parquet` (the CKA dir `cka/` is skipped), sorted by id then task;
-/// ablation and control tables apart.
+/// ablation and control tables apart; a table's `<task>.predictions.parquet` is read with it.
 pub fn scan_probes(root: &Path) -> Result<ProbeTables, ReportError> {
     let mut out = ProbeTables::default();
     for dir in sorted_dirs(root)? {
@@ -219,12 +252,16 @@ pub fn scan_probes(root: &Path) -> Result<ProbeTables, ReportError> {
             continue;
         }
         for (task, path) in parquet_files(&dir)? {
-            if let Some(t) = task.strip_suffix(ABLATE_SUFFIX) {
+            if task.ends_with(PREDICTIONS_SUFFIX) {
+                // Not a table: the predictions of the table `<task>.parquet`, read with it.
+                continue;
+            } else if let Some(t) = task.strip_suffix(ABLATE_SUFFIX) {
                 out.ablations.push(ProbeTable::read(&path, &id, t)?);
             } else if let Some((t, seed)) = control_of(&task) {
                 out.controls.push((seed, ProbeTable::read(&path, &id, t)?));
             } else {
-                out.probes.push(ProbeTable::read(&path, &id, &task)?);
+                out.probes
+                    .push(ProbeTable::read(&path, &id, &task)?.with_predictions()?);
             }
         }
     }

@@ -15,6 +15,15 @@
 //! with one dim zeroed, ..., down to the empty set, the head's bias alone), `dims` the kept dims
 //! (sorted), `k` = len(dims) (0 for the empty set). The `settings` metadata names the run.
 //!
+//! Probe predictions parquet `probes/<id>/<task>.predictions.parquet`, beside the probe table
+//! and written with it (not for control tables): the per-item output of the headline probes of
+//! each (layer, readout), the ones the report picks (by dev on the first metric, ties in row
+//! order): the full vector, the best single dim and the best pair. One row per (probe, split,
+//! item): `layer` i32, `readout` utf8, `method` utf8, `dims` list<u16> (as in the probe table),
+//! `split` utf8 (`dev`, `test`), `idx` u32 (the hidden file's item id), `label` f32 (the class
+//! id, or the regression target), `prediction` f32 (the predicted class, or the probe's output).
+//! Unlabelled items are not scored, so not listed. Its metadata is the probe table's.
+//!
 //! CKA parquet (written by `rep-change`): `layer` i32, `readout` utf8, `cka` f64 (linear CKA over
 //! the items), `mean_cosine` f64 (mean over items of the cosine between the two vectors of an
 //! item; NaN when hidden sizes differ), `n` u32 (items).
@@ -41,6 +50,15 @@ pub const COL_DEV: &str = "dev";
 pub const COL_TEST: &str = "test";
 /// Column: rank by dev within (layer, readout, method, metric).
 pub const COL_RANK: &str = "rank";
+
+/// Predictions column: `dev` or `test`.
+pub const COL_SPLIT: &str = crate::run::SPLIT;
+/// Predictions column: the item's id in the hidden files (their `idx` tensor).
+pub const COL_IDX: &str = crate::run::IDX;
+/// Predictions column: the class id, or the regression target.
+pub const COL_LABEL: &str = crate::run::LABEL;
+/// Predictions column: the predicted class id, or the probe's output.
+pub const COL_PREDICTION: &str = crate::run::PREDICTION;
 
 /// CKA column: linear CKA.
 pub const COL_CKA: &str = "cka";
@@ -71,6 +89,20 @@ pub const META_B: &str = "b";
 /// The probe table of a task: `<root>/<id>/<task>.parquet`.
 pub fn probe_path(root: impl AsRef<Path>, id: &str, task: &str) -> PathBuf {
     root.as_ref().join(id).join(format!("{task}.parquet"))
+}
+
+/// The stem suffix of probe predictions: `<task>.predictions.parquet` beside `<task>.parquet`.
+pub const PREDICTIONS_SUFFIX: &str = ".predictions";
+
+/// The predictions file beside a probe table: `probes/<id>/<task>.parquet` →
+/// `probes/<id>/<task>.predictions.parquet`.
+pub fn predictions_path(table: impl AsRef<Path>) -> PathBuf {
+    let table = table.as_ref();
+    let stem = table
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    table.with_file_name(format!("{stem}{PREDICTIONS_SUFFIX}.parquet"))
 }
 
 /// How a probe chose its dimensions.
@@ -135,6 +167,10 @@ mod tests {
         assert_eq!(
             probe_path("probes", "pre", "movie"),
             PathBuf::from("probes/pre/movie.parquet")
+        );
+        assert_eq!(
+            predictions_path("probes/pre/movie.parquet"),
+            PathBuf::from("probes/pre/movie.predictions.parquet")
         );
     }
 }

@@ -1,5 +1,6 @@
 //! The parquet result tables of fewdims, each with one row type, one writer and one reader:
-//! [`probe`] (`probes/<id>/<task>.parquet`), [`cka`] (`probes/cka/...`), [`cross`]
+//! [`probe`] (`probes/<id>/<task>.parquet`), [`probe_predictions`] (its headline probes' per-item
+//! output, `probes/<id>/<task>.predictions.parquet`), [`cka`] (`probes/cka/...`), [`cross`]
 //! (`runs/cross/<name>/cross.parquet`), [`run_metrics`] (a run's `metrics.parquet`), [`curve`]
 //! (a run's `curve.parquet`) and [`predictions`] (a run's `predictions.parquet`). Column names
 //! and meanings are the contracts of `fewdims_schema`. Writes are atomic (temp file, rename).
@@ -10,6 +11,7 @@ pub mod curve;
 mod io;
 pub mod predictions;
 pub mod probe;
+pub mod probe_predictions;
 pub mod run_metrics;
 
 use std::collections::BTreeMap;

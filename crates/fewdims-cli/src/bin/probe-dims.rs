@@ -28,7 +28,8 @@ struct Args {
     /// Test file, used for reporting (default: <hidden>/test.safetensors if it exists).
     #[arg(long)]
     test: Option<PathBuf>,
-    /// Output parquet (probes/<id>/<task>.parquet).
+    /// Output parquet (probes/<id>/<task>.parquet). The headline probes' per-item predictions
+    /// go beside it, <stem>.predictions.parquet (not with --permute-labels).
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]

@@ -106,8 +106,19 @@ fn main_job_runs_every_stage_then_nothing() {
             assert!(p.is_file(), "{}", p.display());
         }
     }
-    assert!(root.join("probes/pretrained/movie.parquet").exists());
-    assert!(root.join("probes/movie-cls-seed1/movie.parquet").exists());
+    for id in ["pretrained", "movie-cls-seed1"] {
+        assert!(root.join(format!("probes/{id}/movie.parquet")).exists());
+        // The headline probes' predictions beside each table (none beside the controls).
+        let p = root.join(format!("probes/{id}/movie.predictions.parquet"));
+        assert!(
+            !fewdims_tables::probe_predictions::read(&p)
+                .unwrap()
+                .rows
+                .is_empty()
+        );
+        let control = root.join(format!("probes/{id}/movie-control1.predictions.parquet"));
+        assert!(!control.exists());
+    }
     assert!(
         root.join("probes/cka/pretrained_vs_movie-cls-seed1/movie/dev.parquet")
             .exists()
@@ -123,6 +134,14 @@ fn main_job_runs_every_stage_then_nothing() {
             "claims table lacks {claim}:\n{claims}"
         );
     }
+    // The probe claim is judged on the fine-tuned encoder's predictions: a row with an interval.
+    let detail = std::fs::read_to_string(root.join("reports/main/claims_detail.csv")).unwrap();
+    assert!(
+        detail.lines().any(|l| l.starts_with("probe,movie,")
+            && l.contains("movie-cls-seed1: best pair")
+            && !l.contains("not measured")),
+        "{detail}"
+    );
     assert!(log.contains("== "), "make main prints the claims:\n{log}");
     assert_eq!(
         log.matches("| claim | paper says").count(),

@@ -148,3 +148,128 @@ fn rep_change_of_a_file_with_itself_is_one_and_refuses_other_items() {
     let e = rep_change(&other).unwrap_err().to_string();
     assert!(e.contains("not the same items"), "{e}");
 }
+
+/// The fixture `name`'s split, copied into `dir` with item ids 1000 + 3i and, on dev and test,
+/// every seventh item unlabelled (the probes drop those, so the ids must not just count rows).
+fn relabelled(name: &str, split: &str, dir: &Path) -> PathBuf {
+    use fewdims_schema::hidden::{HiddenStates, Labels};
+    let src = fixture(split)
+        .to_string_lossy()
+        .replace("/synthetic/", &format!("/{name}/"));
+    let mut h = HiddenStates::read(&src).unwrap();
+    h.idx = (0..h.n as u32).map(|i| 1000 + 3 * i).collect();
+    if let (Labels::Classes(v), true) = (&mut h.labels, split != "train") {
+        v.iter_mut().step_by(7).for_each(|y| *y = -1);
+    }
+    let out = dir.join(format!("{name}/{split}.safetensors"));
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    h.write(&out).unwrap();
+    out
+}
+
+#[test]
+fn probe_dims_writes_the_selected_probes_predictions() {
+    use fewdims_probe::Metric;
+    use fewdims_probe::metrics::Pred;
+    use fewdims_schema::hidden::{HiddenReader, Labels};
+    // Binary (one model) and 3 classes (one-vs-rest, the full vector by L-BFGS).
+    for name in ["synthetic", "synthetic3"] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |s: &str| relabelled(name, s, dir.path());
+        let out = dir.path().join(format!("probes/{name}.parquet"));
+        let cfg = ProbeDimsConfig {
+            train: file("train"),
+            dev: file("dev"),
+            test: Some(file("test")),
+            ..config(out.clone())
+        };
+        let s = probe_dims(&cfg, &Count::default()).unwrap();
+        let path = dir
+            .path()
+            .join(format!("probes/{name}.predictions.parquet"));
+        assert_eq!(s.predictions.as_ref().map(|p| &p.0), Some(&path));
+        let table = fewdims_tables::probe::read(&out).unwrap();
+        let preds = fewdims_tables::probe_predictions::read(&path).unwrap();
+        let ours = |m: &std::collections::BTreeMap<String, String>| {
+            let mut m = m.clone();
+            m.retain(|k, _| !k.starts_with("ARROW:"));
+            m
+        };
+        assert_eq!(
+            ours(&preds.meta),
+            ours(&table.meta),
+            "the probe table's metadata"
+        );
+        let mut n_rows = 0;
+        for m in [Method::Full, Method::Single, Method::Pair] {
+            // The dev-selected probe of the method: what the report's `ProbeTable::best` picks.
+            let best = table
+                .rows
+                .iter()
+                .find(|r| r.method == m && r.rank == 1)
+                .unwrap();
+            for split in ["dev", "test"] {
+                let h = HiddenReader::open(cfg.dev.with_file_name(format!("{split}.safetensors")))
+                    .unwrap();
+                let Labels::Classes(labels) = h.labels().unwrap() else {
+                    panic!("a classification fixture")
+                };
+                let labelled: Vec<(u32, i64)> = h
+                    .idx()
+                    .unwrap()
+                    .into_iter()
+                    .zip(labels)
+                    .filter(|&(_, y)| y >= 0)
+                    .collect();
+                let rows: Vec<_> = preds
+                    .rows
+                    .iter()
+                    .filter(|r| r.method == m && r.split == split)
+                    .collect();
+                n_rows += rows.len();
+                assert!(
+                    rows.iter()
+                        .all(|r| r.layer == 1 && r.readout == "cls" && r.dims == best.dims),
+                    "{name} {m} {split}: rows of the selected probe {:?}",
+                    best.dims
+                );
+                let got: Vec<(u32, i64)> = rows.iter().map(|r| (r.idx, r.label as i64)).collect();
+                assert_eq!(
+                    got, labelled,
+                    "{name} {m} {split}: the labelled items, by id"
+                );
+                let p: Vec<u32> = rows.iter().map(|r| r.prediction as u32).collect();
+                let target = fewdims_probe::Target::Classes {
+                    y: labelled.iter().map(|&(_, y)| y as u32).collect(),
+                    classes: if name == "synthetic" { 2 } else { 3 },
+                };
+                let score = Metric::Accuracy.score(Pred::Classes(&p), &target);
+                let want = if split == "dev" { best.dev } else { best.test };
+                assert!(
+                    (score - want).abs() < 1e-12,
+                    "{name} {m} {split}: {score} from the predictions, {want} in the table"
+                );
+            }
+        }
+        assert_eq!(
+            (preds.rows.len(), s.predictions.unwrap().1),
+            (n_rows, n_rows)
+        );
+
+        // A control (permuted labels) writes no predictions.
+        let control = dir.path().join(format!("probes/{name}-control1.parquet"));
+        let c = ProbeDimsConfig {
+            out: control.clone(),
+            permute_labels: Some(1),
+            ..cfg.clone()
+        };
+        assert!(
+            probe_dims(&c, &Count::default())
+                .unwrap()
+                .predictions
+                .is_none()
+        );
+        assert!(control.exists());
+        assert!(!fewdims_schema::probe::predictions_path(&control).exists());
+    }
+}

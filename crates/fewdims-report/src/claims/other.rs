@@ -1,15 +1,16 @@
-//! The claims on cross-fine-tuning and the probe view.
+//! The claims on cross-fine-tuning and the probe view (best pair − full vector of a fine-tuned
+//! encoder's probe table, resampled from the predictions file beside it).
 
 use fewdims_probe::Metric;
 use fewdims_schema::probe::Method;
 use fewdims_schema::task::TaskKind;
 
-use super::compare::Comparison;
+use super::compare::{Comparison, Setup, above_baseline};
 use super::{Claim, Test, Thresholds, Verdict};
 use crate::Inputs;
 use crate::bootstrap::{Aligned, interval};
 use crate::cross::CrossTable;
-use crate::probes::ProbeTable;
+use crate::probes::{ProbeRow, ProbeTable, show_dims};
 use crate::sections::{MAKE_CROSS, MAKE_PROBES};
 use crate::stats::{num, pts};
 
@@ -187,6 +188,93 @@ fn selectivity(inp: &Inputs, p: &ProbeTable, layer: i32, ro: &str) -> Option<Str
     ))
 }
 
+/// Best pair − full vector of probe table `p` at (layer, readout), paired on the items both
+/// probes scored (from the predictions file beside the table), judged by `test`.
+fn probe_gap(p: &ProbeTable, pair: &ProbeRow, full: &ProbeRow, th: &Thresholds) -> Comparison {
+    let test = Test::Within(th.margin);
+    let split = if p.predictions_of(full, "test").is_some() {
+        "test"
+    } else {
+        "dev"
+    };
+    let (pv, fv) = (p.value(pair), p.value(full));
+    let mut c = Comparison {
+        task: p.task.clone(),
+        what: format!(
+            "{}: best pair [{}] − full vector (layer {}, {})",
+            p.id,
+            show_dims(&pair.dims),
+            pair.layer,
+            pair.readout
+        ),
+        split: split.into(),
+        metric: p.main_metric().into(),
+        seeds: "1 vs 1".into(),
+        interval: None,
+        test,
+        verdict: Verdict::NotMeasured,
+        note: format!("pair {} vs full {}", num(pv), num(fv)),
+    };
+    let (Some(f), Some(pp), Some(m)) = (
+        p.predictions_of(full, split),
+        p.predictions_of(pair, split),
+        Metric::parse(p.main_metric()),
+    ) else {
+        c.split = p.headline_split().into();
+        let why = if p.predictions.is_some() {
+            "the predictions file beside the probe table holds no rows of these probes (not \
+             written with this table)"
+        } else {
+            "no per-item predictions beside the probe table (made before probe-dims wrote \
+             `<task>.predictions.parquet`)"
+        };
+        c.note = format!(
+            "{} ({}, point estimates); no interval: {why}: re-run `{MAKE_PROBES}`",
+            c.note,
+            pts(pv - fv)
+        );
+        return c;
+    };
+    // Class ids are 0..classes; the labels and answers seen bound them.
+    let classes = f
+        .iter()
+        .chain(&pp)
+        .map(|r| r.label.max(r.prediction) as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let classes = if m.kind() == TaskKind::Regression {
+        0
+    } else {
+        classes
+    };
+    let aligned = match Aligned::new(m.kind(), classes, &[vec![&f[..]], vec![&pp[..]]]) {
+        Ok(al) => al,
+        Err(e) => {
+            c.note = e.to_string();
+            return c;
+        }
+    };
+    let s = Setup {
+        aligned,
+        metric: m,
+        metric_name: p.main_metric().into(),
+        split,
+    };
+    c.interval = interval(&s.aligned, m, th.resamples, |v| v[1] - v[0]);
+    c.verdict = match (&c.interval, above_baseline(&s, 0, th.resamples)) {
+        (None, _) => {
+            c.note = "the metric is undefined on this split".into();
+            Verdict::NotMeasured
+        }
+        (Some(_), Err(note)) => {
+            c.note = note.replace("the reference", "the full-vector probe");
+            Verdict::NoSignal
+        }
+        (Some(iv), Ok(())) => test.judge(iv),
+    };
+    c
+}
+
 pub(super) fn probe_claim(inp: &Inputs, th: &Thresholds) -> Claim {
     let test = Test::Within(th.margin);
     let mut c = Claim::new(
@@ -194,8 +282,13 @@ pub(super) fn probe_claim(inp: &Inputs, th: &Thresholds) -> Claim {
         "after fine-tuning, a pair of dims ≈ the whole vector (probe view)",
         "A few dims carry the task after fine-tuning (the effective-dims search re-tests found dims in pairs).",
         test,
-        "best-pair probe − full-vector probe (last layer, cls), beside the same probes on permuted labels (selectivity, and the best pairs chance reaches). Probe tables hold no per-item predictions yet, so there is no interval and no verdict: the numbers are shown only".into(),
+        format!(
+            "best-pair probe − full-vector probe on a fine-tuned encoder's hidden states (top layer, cls; the pair chosen on dev among all pairs, both scored on test), paired bootstrap 95% interval over the test items: holds when it lies {}, does not hold when it lies wholly outside ±{} pts; no signal when the full-vector probe is not above the majority baseline. The pretrained encoder's gap and the same probes on permuted labels (selectivity, and the best pairs chance reaches) are shown beside it, not judged",
+            test.describe(),
+            th.margin
+        ),
     );
+    let mut seen = false;
     for task in &inp.tasks {
         let mut tables: Vec<_> = inp.probes.iter().filter(|p| &p.task == task).collect();
         tables.sort_by_key(|p| {
@@ -215,20 +308,41 @@ pub(super) fn probe_claim(inp: &Inputs, th: &Thresholds) -> Claim {
             ) else {
                 continue;
             };
-            let (pv, fv) = (p.value(pair), p.value(full));
-            c.context.push(format!(
-                "{} on {task} (layer {layer}, {ro}, {}, {}): best pair [{}] {} vs full {} ({}; point estimates)",
-                p.id, p.main_metric(), p.headline_split(), crate::probes::show_dims(&pair.dims),
-                num(pv), num(fv), pts(pv - fv)
-            ));
+            seen = true;
+            let gap = probe_gap(p, pair, full, th);
+            if p.id == "pretrained" {
+                // Before fine-tuning: context for the claim, not a part of it.
+                c.context.push(match gap.interval {
+                    Some(_) => format!(
+                        "{task}, {}: {} ({}, {}; before fine-tuning, not judged)",
+                        gap.what,
+                        gap.interval_cell(),
+                        gap.metric,
+                        gap.split
+                    ),
+                    None => format!(
+                        "{task}, {} ({}, {}): {}",
+                        gap.what, gap.metric, gap.split, gap.note
+                    ),
+                });
+            } else {
+                c.comparisons.push(gap);
+            }
             c.context.extend(selectivity(inp, p, layer, &ro));
         }
     }
-    if c.context.is_empty() {
-        c.missing = Some(format!(
-            "no probe tables: `{MAKE_PROBES}` (a fine-tuned encoder's table needs PROBE_IDS=<task>-cls)"
-        ));
+    let parts: Vec<Verdict> = c.comparisons.iter().map(|x| x.verdict).collect();
+    c.verdict = super::combine(&parts);
+    if c.comparisons.is_empty() {
+        c.missing = Some(if seen {
+            format!(
+                "no fine-tuned encoder's probe table, only the pretrained one's: `{MAKE_PROBES}` with a `<task>-<run>` id in PROBE_IDS"
+            )
+        } else {
+            format!(
+                "no probe tables: `{MAKE_PROBES}` (a fine-tuned encoder's table needs a `<task>-<run>` id in PROBE_IDS)"
+            )
+        });
     }
-    c.verdict = Verdict::NotMeasured;
     c
 }

@@ -2,5 +2,6 @@
 
 mod common;
 mod inputs;
+mod probe_claim;
 mod report;
 mod sources;

@@ -276,8 +276,16 @@ fn report_from_synthetic_inputs() {
             .ours()
             .contains("chain movie-news: movie → news")
     );
-    // Probe tables hold no per-item predictions: no interval, no verdict.
+    // These probe tables have no predictions beside them (tests/it/probe_claim.rs has tables
+    // that do): the fine-tuned one's gap is shown without an interval, and not judged.
     assert_eq!(verdict(&s, "probe"), Verdict::NotMeasured);
+    assert!(
+        claim("probe")
+            .ours()
+            .contains("no per-item predictions beside the probe table"),
+        "{}",
+        claim("probe").ours()
+    );
     assert!(
         claim("probe").ours().contains("best pair [0, 1]"),
         "{}",
@@ -317,7 +325,7 @@ fn report_from_synthetic_inputs() {
         ("cka.csv", 6),
         ("cross.csv", 8),
         ("claims.csv", 7),
-        ("claims_detail.csv", 3 + 2 + 1 + 1 + 1 + 1),
+        ("claims_detail.csv", 3 + 2 + 1 + 1 + 1 + 1 + 1),
     ];
     for (f, n) in expect {
         assert!(
