@@ -107,6 +107,17 @@ impl BertConfig {
                 self.position_embedding_type
             ));
         }
+        for (name, size) in [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+            ("type_vocab_size", self.type_vocab_size),
+        ] {
+            if size == 0 {
+                return Err(format!("{name} is 0; expected a positive size"));
+            }
+        }
         if self.num_attention_heads == 0
             || !self.hidden_size.is_multiple_of(self.num_attention_heads)
         {
@@ -130,6 +141,33 @@ impl BertConfig {
             }
         }
         Ok(())
+    }
+
+    /// How many floats the encoder's parameters take (pooler included when `with_pooler`),
+    /// `None` past `usize`. A loader compares it with the checkpoint before allocating, so a
+    /// config with a huge size fails on its numbers instead of on an allocation.
+    pub fn parameter_count(&self, with_pooler: bool) -> Option<usize> {
+        let (h, i) = (self.hidden_size, self.intermediate_size);
+        let linear = |o: usize, i: usize| o.checked_mul(i)?.checked_add(o);
+        let norm = h.checked_mul(2)?;
+        let layer = [
+            linear(h, h)?.checked_mul(4)?,
+            norm,
+            linear(i, h)?,
+            linear(h, i)?,
+            norm,
+        ]
+        .into_iter()
+        .try_fold(0usize, usize::checked_add)?;
+        let rows = self
+            .vocab_size
+            .checked_add(self.max_position_embeddings)?
+            .checked_add(self.type_vocab_size)?;
+        let pooler = if with_pooler { linear(h, h)? } else { 0 };
+        rows.checked_mul(h)?
+            .checked_add(norm)?
+            .checked_add(layer.checked_mul(self.num_hidden_layers)?)?
+            .checked_add(pooler)
     }
 
     /// Head size: `hidden_size / num_attention_heads`.

@@ -71,10 +71,34 @@ pub struct LoadedBert {
 /// Loads `config.json` and `model.safetensors` from `dir` onto `device`.
 pub fn load_model_dir(dir: impl AsRef<Path>, device: &Device) -> Result<LoadedBert, BertError> {
     let dir = dir.as_ref();
-    let config = BertConfig::from_file(dir.join(CONFIG_FILE))?;
+    let config_path = dir.join(CONFIG_FILE);
+    let config = BertConfig::from_file(&config_path)?;
     let path = dir.join(WEIGHTS_FILE);
     let (tensors, _) = weights::read_safetensors(&path)?;
-    let (model, report, extra) = weights::model_from_tensors(&config, tensors, &path, device)?;
+    // Checked before the model is built: a config with huge sizes must not allocate them.
+    let held: usize = tensors.values().map(|(_, v)| v.len()).sum();
+    match config.parameter_count(false) {
+        Some(needed) if needed <= held => {}
+        needed => {
+            return Err(BertError::Config {
+                path: config_path,
+                reason: format!(
+                    "it describes an encoder of {} floats, but {} holds {held}",
+                    needed.map_or("more than 2^64".into(), |n| n.to_string()),
+                    path.display()
+                ),
+            });
+        }
+    }
+    let (model, report, extra) = weights::model_from_tensors(&config, tensors, &path, device)
+        .map_err(|e| match e {
+            // The shapes expected come from config.json: say so.
+            BertError::Weights { path, reason } => BertError::Weights {
+                path,
+                reason: format!("{reason} (shapes as {} gives them)", config_path.display()),
+            },
+            e => e,
+        })?;
     Ok(LoadedBert {
         config,
         model,

@@ -58,8 +58,29 @@ pub struct Table {
     pub kv: HashMap<String, String>,
 }
 
+/// Runs a parquet decode of `path`, turning a panic into this file's error: parquet 60 panics
+/// on some corrupt pages (a dictionary page of 0 values divides by zero), and a corrupt file
+/// must stop the stage with its name, not crash it.
+pub fn guard<T>(path: &Path, decode: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(DataError::parquet(
+            path,
+            parquet::errors::ParquetError::General(format!("corrupt file (decoder: {msg})")),
+        ))
+    })
+}
+
 /// Reads all of `path` into memory.
 pub fn read_table(path: &Path) -> Result<Table> {
+    guard(path, || read_table_unguarded(path))
+}
+
+fn read_table_unguarded(path: &Path) -> Result<Table> {
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| DataError::parquet(path, e))?;

@@ -39,8 +39,12 @@ pub fn load_tokenizer(path: &Path, max_len: usize) -> Result<LoadedTokenizer> {
         path: path.into(),
         msg,
     };
-    let mut tokenizer = Tokenizer::from_bytes(&bytes)
-        .map_err(|e| bad(format!("does not parse as tokenizer.json: {e}")))?;
+    // tokenizers 0.22 panics on some malformed files (`expect("Helper")` on a bad `decoder`):
+    // that is this file's error, not a crash of the stage.
+    let parsed = std::panic::catch_unwind(|| Tokenizer::from_bytes(&bytes))
+        .unwrap_or_else(|p| Err(panic_text(&p).into()));
+    let mut tokenizer =
+        parsed.map_err(|e| bad(format!("does not parse as tokenizer.json: {e}")))?;
     let pad_id = tokenizer
         .get_padding()
         .map(|p| p.pad_id)
@@ -70,6 +74,14 @@ pub fn load_tokenizer(path: &Path, max_len: usize) -> Result<LoadedTokenizer> {
         max_len,
         pad_id,
     })
+}
+
+/// The message of a caught panic.
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 /// Encodes every row of `split` (in parallel, chunk by chunk) into a token split.
@@ -104,13 +116,15 @@ pub fn encode_split(
                 None => i.text_a.as_str().into(),
             })
             .collect();
-        let encodings =
-            tok.tokenizer
-                .encode_batch_fast(inputs, true)
-                .map_err(|e| DataError::Tokenizer {
-                    path: path.clone(),
-                    msg: format!("encoding failed: {e}"),
-                })?;
+        // A malformed tokenizer.json can load and then panic here (a template naming a
+        // special token it does not define): that is the file's error, not a crash.
+        let encode = std::panic::AssertUnwindSafe(|| tok.tokenizer.encode_batch_fast(inputs, true));
+        let encodings = std::panic::catch_unwind(encode)
+            .unwrap_or_else(|p| Err(format!("the tokenizer panicked: {}", panic_text(&p)).into()))
+            .map_err(|e| DataError::Tokenizer {
+                path: path.clone(),
+                msg: format!("encoding failed: {e}"),
+            })?;
         for e in encodings {
             out.tok.truncated += usize::from(!e.get_overflowing().is_empty());
             out.input_ids.extend_from_slice(e.get_ids());

@@ -38,8 +38,19 @@ pub fn tensor_names(path: &Path) -> Result<Vec<String>, TensorFileError> {
     file.read_exact(&mut len)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let len = u64::from_le_bytes(len);
-    if len > 100 << 20 {
-        return Err(bad(format!("not a safetensors file: header length {len}")));
+    // Checked against the file before the header is allocated: a flipped length byte must not
+    // ask for 100 MB to read a file of a few KB.
+    let file_len = file
+        .metadata()
+        .map_err(|source| TensorFileError::Io {
+            path: path.into(),
+            source,
+        })?
+        .len();
+    if len > 100 << 20 || len > file_len.saturating_sub(8) {
+        return Err(bad(format!(
+            "not a safetensors file: header length {len} in a file of {file_len} bytes"
+        )));
     }
     let mut header = vec![0u8; len as usize];
     file.read_exact(&mut header)

@@ -121,13 +121,24 @@ pub(crate) fn read_batches(
                 .collect()
         })
         .unwrap_or_default();
-    let mut batches = vec![];
-    for b in builder.build().map_err(parquet_err(path))? {
-        batches.push(b.map_err(|e| TableError::Parquet {
-            path: path.into(),
-            source: parquet::errors::ParquetError::ArrowError(e.to_string()),
-        })?);
-    }
+    let reader = builder.build().map_err(parquet_err(path))?;
+    // parquet 60 panics on some corrupt pages (a dictionary page of 0 values divides by zero):
+    // that is this file's error, not a crash of the stage.
+    let decode = std::panic::AssertUnwindSafe(|| reader.collect::<Result<Vec<_>, _>>());
+    let batches = match std::panic::catch_unwind(decode) {
+        Ok(batches) => batches.map_err(|e| e.to_string()),
+        Err(p) => Err(format!(
+            "corrupt file (decoder: {})",
+            p.downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default()
+        )),
+    };
+    let batches = batches.map_err(|msg| TableError::Parquet {
+        path: path.into(),
+        source: parquet::errors::ParquetError::ArrowError(msg),
+    })?;
     Ok((batches, meta))
 }
 

@@ -4,6 +4,7 @@ mod common;
 mod cuda_link;
 mod e2e;
 mod glue_job;
+mod identical;
 mod mine;
 mod resume;
 mod samples;

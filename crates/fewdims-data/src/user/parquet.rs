@@ -50,9 +50,11 @@ pub fn read_parquet(path: &Path, wanted: &Wanted) -> Result<RawTable> {
         .with_projection(mask)
         .build()
         .map_err(|e| DataError::parquet(path, e))?;
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| DataError::arrow(path, e))?;
+    let batches = crate::pq::guard(path, || {
+        reader
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| DataError::arrow(path, e))
+    })?;
     let n: usize = batches.iter().map(|b| b.num_rows()).sum();
     if n == 0 {
         return Err(empty_file(path, "the file has no rows"));

@@ -4,6 +4,7 @@ mod bad_input;
 mod builtin;
 mod common;
 mod glue;
+mod mutants;
 mod tokenize;
 mod user_files;
 mod user_hf;

@@ -170,8 +170,28 @@ impl HiddenMeta {
                 ));
             }
         }
+        // Class indices are checked against the names, so a classification file must have them.
+        if self.kind == TaskKind::Classification && self.label_names.is_empty() {
+            return Err(err(
+                META_LABEL_NAMES,
+                "classification needs class names".into(),
+            ));
+        }
         if self.hidden_size == 0 {
             return Err(err(META_HIDDEN_SIZE, "must be positive".into()));
+        }
+        // Readers multiply these (a row of L+1 layers of H floats): the product must fit.
+        let row = (self.num_layers.checked_add(1))
+            .and_then(|l| l.checked_mul(self.hidden_size))
+            .and_then(|x| x.checked_mul(8));
+        if row.is_none() {
+            return Err(err(
+                META_NUM_LAYERS,
+                format!(
+                    "{} layers of hidden size {} do not fit in memory",
+                    self.num_layers, self.hidden_size
+                ),
+            ));
         }
         Ok(())
     }
