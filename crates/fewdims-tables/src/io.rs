@@ -92,6 +92,57 @@ impl<'p> Writer<'p> {
     }
 }
 
+/// Streams groups of rows of one table (its columns from `columns`) into a file; nothing appears
+/// at `path` until [`Self::finish`]. The probe table and its predictions are written this way.
+pub struct RowWriter<'p, R> {
+    w: Writer<'p>,
+    schema: Arc<Schema>,
+    columns: fn(&[R]) -> Vec<(&'static str, ArrayRef)>,
+    rows: usize,
+}
+
+impl<R> std::fmt::Debug for RowWriter<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RowWriter({}: {} rows)",
+            self.w.path.display(),
+            self.rows
+        )
+    }
+}
+
+impl<'p, R> RowWriter<'p, R> {
+    /// Starts the file; `meta` becomes file and schema metadata.
+    pub(crate) fn start(
+        path: &'p Path,
+        meta: &[(String, String)],
+        columns: fn(&[R]) -> Vec<(&'static str, ArrayRef)>,
+    ) -> Result<Self, TableError> {
+        let schema = schema_of(&columns(&[]), meta);
+        let w = Writer::create(path, schema.clone(), meta, Compression::Snappy)?;
+        Ok(Self {
+            w,
+            schema,
+            columns,
+            rows: 0,
+        })
+    }
+
+    /// Appends rows (one group of a layer and readout, say).
+    pub fn write(&mut self, rows: &[R]) -> Result<(), TableError> {
+        self.w.write(&self.schema, (self.columns)(rows))?;
+        self.rows += rows.len();
+        Ok(())
+    }
+
+    /// Closes the file and moves it into place; returns the row count.
+    pub fn finish(self) -> Result<usize, TableError> {
+        self.w.finish()?;
+        Ok(self.rows)
+    }
+}
+
 /// Writes one batch of `cols` as the whole table, atomically.
 pub(crate) fn write_table(
     path: &Path,

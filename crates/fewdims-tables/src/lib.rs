@@ -17,7 +17,7 @@ pub mod run_metrics;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use io::Compression;
+pub use io::{Compression, RowWriter};
 
 /// Why a table could not be written or read; names the file and, where it applies, the column.
 #[derive(Debug, thiserror::Error)]

@@ -8,11 +8,10 @@ use arrow::array::{
     Array, ArrayRef, Float64Array, Int32Array, ListArray, ListBuilder, StringArray, UInt16Array,
     UInt16Builder, UInt32Array,
 };
-use arrow::datatypes::Schema;
 use fewdims_schema::probe::*;
 
-use crate::io::{Writer, bad_value, column, read_table, schema_of};
-use crate::{Compression, Table, TableError};
+use crate::io::{RowWriter, bad_value, column, read_table};
+use crate::{Table, TableError};
 
 /// One row of a probe table.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,38 +69,13 @@ fn columns(rows: &[ProbeRow]) -> Vec<(&'static str, ArrayRef)> {
     ]
 }
 
-/// Streams groups of rows into a probe table; nothing appears at `path` until [`Self::finish`].
-pub struct ProbeTableWriter<'p> {
-    w: Writer<'p>,
-    schema: Arc<Schema>,
-    rows: usize,
-}
-
-impl std::fmt::Debug for ProbeTableWriter<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ProbeTableWriter({} rows)", self.rows)
-    }
-}
+/// Streams groups of rows into a probe table; nothing appears at `path` until `finish`.
+pub type ProbeTableWriter<'p> = RowWriter<'p, ProbeRow>;
 
 impl<'p> ProbeTableWriter<'p> {
-    /// Starts the table; `meta` (the `META_*` keys) becomes file and schema metadata.
+    /// Starts the file; `meta` (the `META_*` keys) becomes file and schema metadata.
     pub fn create(path: &'p Path, meta: &[(String, String)]) -> Result<Self, TableError> {
-        let schema = schema_of(&columns(&[]), meta);
-        let w = Writer::create(path, schema.clone(), meta, Compression::Snappy)?;
-        Ok(Self { w, schema, rows: 0 })
-    }
-
-    /// Appends rows (one group of a layer and readout, say).
-    pub fn write(&mut self, rows: &[ProbeRow]) -> Result<(), TableError> {
-        self.w.write(&self.schema, columns(rows))?;
-        self.rows += rows.len();
-        Ok(())
-    }
-
-    /// Closes the file and moves it into place; returns the row count.
-    pub fn finish(self) -> Result<usize, TableError> {
-        self.w.finish()?;
-        Ok(self.rows)
+        RowWriter::start(path, meta, columns)
     }
 }
 

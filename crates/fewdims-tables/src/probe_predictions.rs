@@ -10,15 +10,14 @@ use arrow::array::{
     Array, ArrayRef, Float32Array, Int32Array, ListArray, ListBuilder, StringArray, UInt16Array,
     UInt16Builder, UInt32Array,
 };
-use arrow::datatypes::Schema;
 use fewdims_schema::probe::{
     COL_DIMS, COL_IDX, COL_LABEL, COL_LAYER, COL_METHOD, COL_PREDICTION, COL_READOUT, COL_SPLIT,
     Method,
 };
 use fewdims_schema::run::PredictionRow;
 
-use crate::io::{Writer, bad_value, column, read_table, schema_of};
-use crate::{Compression, Table, TableError};
+use crate::io::{RowWriter, bad_value, column, read_table};
+use crate::{Table, TableError};
 
 /// One probe's output on one item.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,39 +82,13 @@ fn columns(rows: &[ProbePredictionRow]) -> Vec<(&'static str, ArrayRef)> {
     ]
 }
 
-/// Streams groups of rows into a predictions file; nothing appears at `path` until
-/// [`Self::finish`].
-pub struct ProbePredictionsWriter<'p> {
-    w: Writer<'p>,
-    schema: Arc<Schema>,
-    rows: usize,
-}
-
-impl std::fmt::Debug for ProbePredictionsWriter<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ProbePredictionsWriter({} rows)", self.rows)
-    }
-}
+/// Streams groups of rows into a predictions file; nothing appears at `path` until `finish`.
+pub type ProbePredictionsWriter<'p> = RowWriter<'p, ProbePredictionRow>;
 
 impl<'p> ProbePredictionsWriter<'p> {
-    /// Starts the file; `meta` (the probe table's `META_*` keys) becomes file and schema metadata.
+    /// Starts the file; `meta` (the `META_*` keys) becomes file and schema metadata.
     pub fn create(path: &'p Path, meta: &[(String, String)]) -> Result<Self, TableError> {
-        let schema = schema_of(&columns(&[]), meta);
-        let w = Writer::create(path, schema.clone(), meta, Compression::Snappy)?;
-        Ok(Self { w, schema, rows: 0 })
-    }
-
-    /// Appends rows (the headline probes of one layer and readout, say).
-    pub fn write(&mut self, rows: &[ProbePredictionRow]) -> Result<(), TableError> {
-        self.w.write(&self.schema, columns(rows))?;
-        self.rows += rows.len();
-        Ok(())
-    }
-
-    /// Closes the file and moves it into place; returns the row count.
-    pub fn finish(self) -> Result<usize, TableError> {
-        self.w.finish()?;
-        Ok(self.rows)
+        RowWriter::start(path, meta, columns)
     }
 }
 
