@@ -123,9 +123,21 @@ impl Inputs {
         let runs: Vec<run_groups::RunRecord> = runs.into_iter().filter(|r| keep(&r.task)).collect();
         let groups = run_groups::group_runs(runs);
         let tables = probes::scan_probes(&cfg.probes)?;
-        let probes: Vec<_> = tables.probes.into_iter().filter(|p| keep(&p.task)).collect();
-        let ablations: Vec<_> = tables.ablations.into_iter().filter(|p| keep(&p.task)).collect();
-        let controls: Vec<_> = tables.controls.into_iter().filter(|c| keep(&c.1.task)).collect();
+        let probes: Vec<_> = tables
+            .probes
+            .into_iter()
+            .filter(|p| keep(&p.task))
+            .collect();
+        let ablations: Vec<_> = tables
+            .ablations
+            .into_iter()
+            .filter(|p| keep(&p.task))
+            .collect();
+        let controls: Vec<_> = tables
+            .controls
+            .into_iter()
+            .filter(|c| keep(&c.1.task))
+            .collect();
         let cka: Vec<_> = probes::scan_cka(&cfg.probes)?
             .into_iter()
             .filter(|c| keep(&c.task))
