@@ -2,6 +2,7 @@
 //! It is written into every task parquet's metadata, so later stages need no flags for it.
 
 use crate::error::{DataError, Result};
+use fewdims_schema::vocab::ReadoutKind;
 
 /// Classification (i64 labels) or regression (f32 labels): the one `TaskKind` of every artifact.
 pub use fewdims_schema::task::TaskKind;
@@ -149,7 +150,29 @@ pub fn make_fragment() -> String {
             }
         }
     }
+    // Every readout kind (pos:N as pos:1): the default of EXTRACT_READOUTS.
+    let kinds = fewdims_schema::readout_kind::READOUT_KINDS.map(|k| match k.kind {
+        ReadoutKind::Pos(_) => ReadoutKind::Pos(1).to_string(),
+        kind => kind.to_string(),
+    });
+    out += &format!("ALL_READOUTS := {}\n", kinds.join(","));
     out
+}
+
+/// The registry as `prepare --list` prints it: task, kind, class names, metrics; a line each.
+pub fn list_text() -> String {
+    TASKS
+        .iter()
+        .map(|t| {
+            let labels = if t.label_names.is_empty() {
+                "(scores)".to_string()
+            } else {
+                t.label_names.join(",")
+            };
+            let (kind, metrics) = (t.kind.as_str(), t.metrics.join(","));
+            format!("{:<12} {kind:<14} {labels:<44} {metrics}\n", t.name)
+        })
+        .collect()
 }
 
 /// Looks a task up by name.

@@ -4,6 +4,7 @@
 //! the data, and written into every split's metadata as for a built-in task, so later stages
 //! need no flags for it. See docs/data.md, "Your own data".
 
+pub mod flags;
 mod format;
 pub mod hf;
 pub mod labels;

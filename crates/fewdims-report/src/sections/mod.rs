@@ -1,6 +1,7 @@
 //! The sections of REPORT.md after the claims, each with its tables (markdown and CSV) and plots.
 
 pub(crate) mod change;
+pub(crate) mod claims;
 pub(crate) mod cross;
 pub(crate) mod loss_curves;
 pub(crate) mod probes;
