@@ -141,6 +141,18 @@ impl<'p, R> RowWriter<'p, R> {
         self.w.finish()?;
         Ok(self.rows)
     }
+
+    /// Writes a whole file at once; returns the row count.
+    pub(crate) fn write_all(
+        path: &'p Path,
+        meta: &[(String, String)],
+        columns: fn(&[R]) -> Vec<(&'static str, ArrayRef)>,
+        rows: &[R],
+    ) -> Result<usize, TableError> {
+        let mut w = Self::start(path, meta, columns)?;
+        w.write(rows)?;
+        w.finish()
+    }
 }
 
 /// Writes one batch of `cols` as the whole table, atomically.

@@ -85,9 +85,7 @@ pub fn write(
     rows: &[ProbeRow],
     meta: &[(String, String)],
 ) -> Result<usize, TableError> {
-    let mut w = ProbeTableWriter::create(path, meta)?;
-    w.write(rows)?;
-    w.finish()
+    RowWriter::write_all(path, meta, columns, rows)
 }
 
 /// Reads a probe table; a missing or mistyped column or an unknown method is an error.

@@ -98,9 +98,7 @@ pub fn write(
     rows: &[ProbePredictionRow],
     meta: &[(String, String)],
 ) -> Result<usize, TableError> {
-    let mut w = ProbePredictionsWriter::create(path, meta)?;
-    w.write(rows)?;
-    w.finish()
+    RowWriter::write_all(path, meta, columns, rows)
 }
 
 /// Reads a predictions file; a missing or mistyped column or an unknown method is an error.

@@ -110,6 +110,19 @@ pub struct RawTable {
     pub from_datasets: bool,
 }
 
+impl RawTable {
+    /// The rows of a text file (CSV, TSV, JSON Lines) whose bytes are `bytes`: no class names.
+    pub fn of_text(path: &Path, bytes: &[u8], rows: Vec<RawRow>) -> Self {
+        Self {
+            path: path.into(),
+            sha256: crate::text::sha256_hex(bytes),
+            rows,
+            class_names: None,
+            from_datasets: false,
+        }
+    }
+}
+
 /// Where each wanted column is in `columns`; an absent one is an error naming the flag and
 /// listing the columns there are (with a hint when the header looks split on the wrong byte).
 pub fn positions(path: &Path, columns: &[String], wanted: &Wanted) -> Result<[Option<usize>; 4]> {

@@ -4,7 +4,7 @@
 
 use super::table::{At, Cell, RawRow, RawTable, Wanted, empty_file, positions};
 use crate::error::{DataError, Result};
-use crate::text::{read_bytes, sha256_hex, strict_utf8};
+use crate::text::{read_bytes, strict_utf8};
 use std::path::Path;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -64,13 +64,7 @@ pub fn read_delimited(
     if rows.is_empty() {
         return Err(empty_file(path, "the file has a header but no rows"));
     }
-    Ok(RawTable {
-        path: path.into(),
-        sha256: sha256_hex(&bytes),
-        rows,
-        class_names: None,
-        from_datasets: false,
-    })
+    Ok(RawTable::of_text(path, &bytes, rows))
 }
 
 fn bad_utf8(path: &Path, at: &str, column: &str, raw: &[u8], e: std::str::Utf8Error) -> DataError {
@@ -176,13 +170,7 @@ pub fn read_jsonl(path: &Path, wanted: &Wanted) -> Result<RawTable> {
     // A key that no line has is an absent column, reported as for a header.
     let absent: Wanted = std::array::from_fn(|k| wanted[k].clone().filter(|_| !seen[k]));
     positions(path, &keys, &absent)?;
-    Ok(RawTable {
-        path: path.into(),
-        sha256: sha256_hex(&bytes),
-        rows,
-        class_names: None,
-        from_datasets: false,
-    })
+    Ok(RawTable::of_text(path, &bytes, rows))
 }
 
 fn json_type(v: &serde_json::Value) -> &'static str {
