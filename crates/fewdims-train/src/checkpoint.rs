@@ -181,12 +181,13 @@ impl Checkpoint {
     }
 
     /// The newest checkpoint, if there is one made with settings that give the same result as
-    /// `config`; `Ok(None)` (and a note on stderr) for one made with other settings.
+    /// `config`; `Ok(None)` (and a note on stderr) for one made with other settings. The
+    /// optimizers (AdamW with `weight_decay`) are built on the loaded model.
     pub fn load(
         &self,
         config: &RunConfig,
         device: &Device,
-        fresh: Optimizers,
+        weight_decay: f64,
     ) -> Result<Option<Resumed>, TrainError> {
         let Ok(name) = std::fs::read_to_string(self.dir.join(LATEST)) else {
             return Ok(None);
@@ -216,13 +217,18 @@ impl Checkpoint {
             .try_load_file(dir.join("head.bpk"))
             .map_err(rec)?;
         head.dims_mask = head.dims_mask.set_require_grad(false);
+        let model = Trainee { encoder, head };
+        // The records restore the saved parameter ids, and ids are drawn at random per module
+        // init: the no-decay group must be built from these ids, not from another model's, or
+        // every bias and LayerNorm weight is decayed after a resume (the old resume drift).
+        let fresh = Optimizers::new(&model, weight_decay);
         let optim = Optimizers {
             encoder: fresh.encoder.load(dir.join("encoder.optim")).map_err(opt)?,
             head: fresh.head.load(dir.join("head.optim")).map_err(opt)?,
         };
         Ok(Some(Resumed {
             state,
-            model: Trainee { encoder, head },
+            model,
             optim,
         }))
     }

@@ -96,8 +96,7 @@ pub fn train_loop(input: LoopInput<'_>) -> Result<Trained, TrainError> {
 
     let mut state = TrainState::new(config.run.clone());
     if config.resume {
-        let fresh = Optimizers::new(&model, hp.weight_decay);
-        if let Some(r) = checkpoint.load(&config.run, &device, fresh)? {
+        if let Some(r) = checkpoint.load(&config.run, &device, hp.weight_decay)? {
             (state, model, optim) = (r.state, r.model, r.optim);
             // Records keep values, not which parameters are frozen.
             model.encoder = apply_freeze(model.encoder, config.freeze);

@@ -165,12 +165,11 @@ fn learns_is_deterministic_and_writes_the_run_dir() {
     }
 }
 
-#[test]
-fn resume_continues_from_the_last_checkpoint() {
-    let _guard = serial();
-    let f = fixture();
-    let full = finetune(&config(&f, "runs/full", Backend::Flex)).unwrap();
-    let mut first = config(&f, "runs/r", Backend::Flex);
+/// A run stopped after epoch 1 and resumed ends bit for bit as the uninterrupted one: metrics,
+/// curve, predictions and model.safetensors.
+fn resume_is_exact(f: &Fixture, backend: Backend) -> fewdims_train::RunSummary {
+    let full = finetune(&config(f, "runs/full", backend)).unwrap();
+    let mut first = config(f, "runs/r", backend);
     first.stop_after = Some(1);
     let err = finetune(&first).unwrap_err().to_string();
     assert!(err.contains("stopped after epoch 1"), "{err}");
@@ -179,35 +178,53 @@ fn resume_continues_from_the_last_checkpoint() {
         !f.root.join("runs/r").exists(),
         "an interrupted run is never taken as done"
     );
-    let mut rest = config(&f, "runs/r", Backend::Flex);
+    let mut rest = config(f, "runs/r", backend);
     rest.resume = true;
     let resumed = finetune(&rest).unwrap();
-    let values =
-        |s: &fewdims_train::RunSummary| s.final_metrics.iter().map(|r| r.value).collect::<Vec<_>>();
     assert_eq!(
-        values(&full),
-        values(&resumed),
-        "resumed run = uninterrupted run"
+        full.final_metrics, resumed.final_metrics,
+        "{backend}: resumed run = uninterrupted run"
     );
     assert_eq!(full.best_epoch, resumed.best_epoch);
-    let preds = |run: &str| {
-        fewdims_tables::predictions::read(&f.root.join(run).join("predictions.parquet"))
-            .unwrap()
-            .rows
+    let (a, b) = (f.root.join("runs/full"), f.root.join("runs/r"));
+    let read = |dir: &std::path::Path| {
+        (
+            fewdims_tables::run_metrics::read(&dir.join("metrics.parquet"))
+                .unwrap()
+                .rows,
+            fewdims_tables::curve::read(&dir.join("curve.parquet"))
+                .unwrap()
+                .rows,
+            fewdims_tables::predictions::read(&dir.join("predictions.parquet"))
+                .unwrap()
+                .rows,
+            std::fs::read(dir.join("model.safetensors")).unwrap(),
+        )
     };
-    // A resumed run predicts the same classes; its logits drift by up to ~5e-4 (the known
-    // resume drift of docs/finetune.md), bounded here.
-    let (a, b) = (preds("runs/full"), preds("runs/r"));
-    assert_eq!(a.len(), b.len());
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(
-            (&x.split, x.idx, x.prediction),
-            (&y.split, y.idx, y.prediction)
-        );
-        for (s, t) in x.scores.iter().zip(&y.scores) {
-            assert!((s - t).abs() < 5e-3, "{x:?} vs {y:?}");
-        }
-    }
+    let (x, y) = (read(&a), read(&b));
+    assert_eq!(x.0, y.0, "{backend}: metrics.parquet");
+    assert_eq!(
+        x.1, y.1,
+        "{backend}: curve.parquet (loss, grad norm per point)"
+    );
+    assert_eq!(x.2, y.2, "{backend}: predictions.parquet (logits)");
+    assert!(x.3 == y.3, "{backend}: model.safetensors differs");
+    full
+}
+
+#[test]
+fn resume_on_tch_is_exact() {
+    let _guard = serial();
+    resume_is_exact(&fixture(), Backend::Tch);
+}
+
+#[test]
+fn resume_continues_from_the_last_checkpoint() {
+    let _guard = serial();
+    let f = fixture();
+    let full = resume_is_exact(&f, Backend::Flex);
+    let values =
+        |s: &fewdims_train::RunSummary| s.final_metrics.iter().map(|r| r.value).collect::<Vec<_>>();
 
     // A partial run of other settings is not resumed: the run starts afresh.
     let mut other = config(&f, "runs/o", Backend::Flex);

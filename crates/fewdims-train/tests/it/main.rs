@@ -2,5 +2,6 @@
 
 mod cross;
 mod finetune;
+mod resume;
 mod splits;
 mod trajectory;
