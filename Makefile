@@ -50,22 +50,24 @@ NO_FRAGMENT_GOALS := help libtorch assets vulkan clean-data build test demo clai
 
 $(REGISTRY_MK): $(BIN)/prepare
 	@mkdir -p $(@D)
-	$(BIN)/prepare --list --format make > $@.tmp && mv $@.tmp $@
+	$(BIN)/prepare --list --format make > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
 $(MODEL_MK): $(BIN)/embed $(MODEL_DIR)/config.json
 	@mkdir -p $(@D)
-	n=$$($(BIN)/embed --model $(MODEL_DIR) --print num-layers) && echo "NUM_LAYERS := $$n" > $@.tmp && mv $@.tmp $@
+	n=$$($(BIN)/embed --model $(MODEL_DIR) --print num-layers) && echo "NUM_LAYERS := $$n" > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
 $(MODEL_DIR)/config.json: | $(ASSETS_STAMP) ;
 
 # ---- settings stamps -----------------------------------------------------------------------------
 # $(call settings_stamp,FILE,TEXT) gives the rule of FILE, a stamp holding the one line TEXT: run on
-# every make, it rewrites FILE (a temp file, then a rename) only when TEXT changed, so FILE's mtime
-# marks the last change of those settings and rules that depend on it re-run only then. Use it as
+# every make, it rewrites FILE (a temp file of its own, so two makes at once do not collide, then a
+# rename) only when TEXT changed, so FILE's mtime marks the last change of those settings and rules
+# that depend on it re-run only then. Use it as
 # $(eval $(call settings_stamp,...)); TEXT may hold commas, and $$(VAR) to expand VAR when it runs.
 define settings_stamp
 $(1): SETTINGS_TEXT = $(2)
 $(1): FORCE
-	@mkdir -p $$(@D); printf '%s\n' '$$(subst ','\'',$$(SETTINGS_TEXT))' > $$@.tmp; \
-	  if cmp -s $$@.tmp $$@; then rm $$@.tmp; else mv $$@.tmp $$@; fi
+	@mkdir -p $$(@D); t=$$$$(mktemp $$@.tmp.XXXXXX); \
+	  printf '%s\n' '$$(subst ','\'',$$(SETTINGS_TEXT))' > $$$$t; \
+	  if cmp -s $$$$t $$@; then rm $$$$t; else chmod 644 $$$$t; mv $$$$t $$@; fi
 endef
 .PHONY: FORCE
 FORCE:

@@ -10,7 +10,7 @@
 # build elsewhere cannot change them midway) in two fresh trees (Makefile, pipelines/, scripts/),
 # prepare untimed, then tokenize -> finetune -> extract-hidden -> probe-dims / controls / CKA timed.
 # Checks: scripts/compare_outputs.sh LOCAL SLURM (numbers), the sha256 of every output file but
-# run.json and the ablation table (see below), and one Slurm job per compute step (jobcomp log).
+# run.json (timings), and one Slurm job per compute step (jobcomp log).
 # Knobs (environment): JOBS (make -j, default 4), SRUN (the SUBMIT prefix), NICE (default 10: the
 # sweeps and slurmd run under `nice -n NICE`), FT_MAX_TRAIN (default 64), KEEP=1 (keep the temp
 # folder), SLURM_PORT (slurmctld's port, default 16817; slurmd takes the next one).
@@ -271,17 +271,15 @@ EOF
 FAIL=
 "$ROOT/scripts/compare_outputs.sh" "$WORK/local" "$WORK/slurm" > "$WORK/compare.log" 2>&1 || FAIL=1
 grep -v ': same$' "$WORK/compare.log" || true
-# Byte-identity is checked for every output but run.json (wall-clock timings) and the head
-# ablation table, whose settings metadata holds run.json's sha256 (so its bytes follow those
-# timings; compare_outputs.sh checks its rows, and shows the one metadata key that differs).
-hashes() { # tree -> "sha256  path" for every output but those, make's stamps and logs
-  (cd "$WORK/$1" && find data runs hidden probes -type f ! -name run.json ! -name '*-ablate.parquet' \
+# Byte-identity is checked for every output but run.json (wall-clock timings).
+hashes() { # tree -> "sha256  path" for every output but run.json, make's stamps and logs
+  (cd "$WORK/$1" && find data runs hidden probes -type f ! -name run.json \
     ! -name '.*' -print0 |
     sort -z | xargs -0 sha256sum)
 }
 N_FILES=$(hashes local | wc -l)
 if diff <(hashes local) <(hashes slurm) > "$WORK/sha256.diff"; then
-  echo "sha256: all $N_FILES output files (run.json and the ablation table aside) byte-identical"
+  echo "sha256: all $N_FILES output files (run.json aside) byte-identical"
 else
   echo "sha256: files differ:" >&2; cat "$WORK/sha256.diff" >&2; FAIL=1
 fi

@@ -43,13 +43,9 @@ pub fn write_batch(
     writer.into_inner().map_err(|e| DataError::parquet(dest, e))
 }
 
-/// Commits temp files together, after all of them were written.
+/// Commits temp files together, all or none ([`fewdims_schema::atomic::commit_all`]).
 pub fn commit_all(files: Vec<AtomicFile>) -> Result<()> {
-    for f in files {
-        let dest = f.dest().to_path_buf();
-        f.commit().map_err(|e| DataError::io(&dest, e))?;
-    }
-    Ok(())
+    fewdims_schema::atomic::commit_all(files).map_err(|e| DataError::io(&e.path, e.err))
 }
 
 /// A whole parquet file in one batch, with its file-level key-value metadata.

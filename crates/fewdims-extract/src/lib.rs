@@ -6,6 +6,7 @@
 //! in N. On a CPU, several batches run at once on worker threads (`parallel`).
 
 mod batch;
+pub mod heap;
 mod parallel;
 
 /// Errors of an extraction; each names the file or flag at fault.

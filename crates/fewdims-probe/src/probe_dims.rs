@@ -372,9 +372,13 @@ pub fn probe_dims(
         })?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    // The predictions go in place first: a table on disk always has its predictions beside it.
-    let pred_rows = pred_table.map(|w| w.finish()).transpose()?;
-    let rows = table.finish()?;
+    // Both files are written whole before either goes in place, then the predictions first: a
+    // table on disk always has its own predictions beside it, and a failed write (a full disk)
+    // leaves neither.
+    let pred = pred_table.map(|w| w.close()).transpose()?;
+    let table = table.close()?;
+    let (pred_rows, rows) = (pred.as_ref().map(|p| p.rows), table.rows);
+    fewdims_tables::commit_together(pred.into_iter().chain([table]).collect())?;
     Ok(ProbeDimsSummary {
         header: format!(
             "{} {} ({}): {} dev/test of the dev-best probe [dims]",

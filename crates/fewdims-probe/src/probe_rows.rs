@@ -91,6 +91,11 @@ impl<'p> ProbeGroupWriter<'p> {
     pub fn finish(self) -> Result<usize, ProbeError> {
         Ok(self.rows.finish()?)
     }
+
+    /// Closes the parquet file without moving it into place (`fewdims_tables::commit_together`).
+    pub fn close(self) -> Result<fewdims_tables::Closed, ProbeError> {
+        Ok(self.rows.close()?)
+    }
 }
 
 /// Writes a whole probe table at once. Returns the row count.

@@ -28,6 +28,13 @@ fn parquet_err(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> TableEr
     }
 }
 
+fn write_err(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> TableError + '_ {
+    move |source| TableError::ParquetWrite {
+        path: path.into(),
+        source,
+    }
+}
+
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
     move |source| TableError::Io {
         path: path.into(),
@@ -67,8 +74,7 @@ impl<'p> Writer<'p> {
             props = props.set_compression(parquet::basic::Compression::SNAPPY);
         }
         let file = AtomicFile::create(path).map_err(io_err(path))?;
-        let w =
-            ArrowWriter::try_new(file, schema, Some(props.build())).map_err(parquet_err(path))?;
+        let w = ArrowWriter::try_new(file, schema, Some(props.build())).map_err(write_err(path))?;
         Ok(Self { path, w })
     }
 
@@ -83,13 +89,37 @@ impl<'p> Writer<'p> {
                     path: self.path.into(),
                     msg: format!("rows do not fit the table's columns: {e}"),
                 })?;
-        self.w.write(&batch).map_err(parquet_err(self.path))
+        self.w.write(&batch).map_err(write_err(self.path))
+    }
+
+    /// Writes the footer: the file is whole, but not yet in place.
+    fn close(self) -> Result<AtomicFile, TableError> {
+        self.w.into_inner().map_err(write_err(self.path))
     }
 
     pub(crate) fn finish(self) -> Result<(), TableError> {
-        let file = self.w.into_inner().map_err(parquet_err(self.path))?;
-        file.commit().map_err(io_err(self.path))
+        let path = self.path;
+        self.close()?.commit().map_err(io_err(path))
     }
+}
+
+/// A table written whole but not yet in place (see [`commit_together`]); dropped, it is removed.
+#[derive(Debug)]
+pub struct Closed {
+    file: AtomicFile,
+    /// Its row count.
+    pub rows: usize,
+}
+
+/// Moves tables that belong together (a probe table and its predictions) into place, all or
+/// none ([`fewdims_schema::atomic::commit_all`]), in the order given.
+pub fn commit_together(tables: Vec<Closed>) -> Result<(), TableError> {
+    fewdims_schema::atomic::commit_all(tables.into_iter().map(|t| t.file).collect()).map_err(|e| {
+        TableError::Io {
+            path: e.path,
+            source: e.err,
+        }
+    })
 }
 
 /// Streams groups of rows of one table (its columns from `columns`) into a file; nothing appears
@@ -140,6 +170,14 @@ impl<'p, R> RowWriter<'p, R> {
     pub fn finish(self) -> Result<usize, TableError> {
         self.w.finish()?;
         Ok(self.rows)
+    }
+
+    /// Closes the file without moving it into place, for [`commit_together`].
+    pub fn close(self) -> Result<Closed, TableError> {
+        Ok(Closed {
+            file: self.w.close()?,
+            rows: self.rows,
+        })
     }
 
     /// Writes a whole file at once; returns the row count.

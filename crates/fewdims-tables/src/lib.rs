@@ -17,7 +17,7 @@ pub mod run_metrics;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use io::{Compression, RowWriter};
+pub use io::{Closed, Compression, RowWriter, commit_together};
 
 /// Why a table could not be written or read; names the file and, where it applies, the column.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,11 @@ pub enum TableError {
     },
     #[error("{}: not a readable parquet table: {source}", path.display())]
     Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("{}: writing the parquet table: {source}", path.display())]
+    ParquetWrite {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },

@@ -1,4 +1,5 @@
-//! Step checkpoints inside the unfinished run dir, for `--resume`, and the run dir's lock.
+//! Step checkpoints inside the unfinished run dir, for `--resume`; the run dir's lock is
+//! `fewdims_schema::OutputLock`.
 //!
 //! `<partial>/checkpoint/` holds `step-<S>/` (model and optimizer states as burnpack records,
 //! which keep parameter ids, and `state.json`), `best-<E>/` (the best epoch so far, HF layout)
@@ -7,7 +8,6 @@
 //! previous checkpoint whole.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -254,36 +254,6 @@ fn replace_dir(tmp: &Path, dest: &Path) -> std::io::Result<()> {
         std::fs::remove_dir_all(dest)?;
     }
     std::fs::rename(tmp, dest)
-}
-
-/// An exclusive lock on a run dir, held while a finetune writes it: `runs/.<id>.lock`, beside
-/// the run dir, kept afterwards (removing it would let two later runs lock different files).
-pub struct RunLock {
-    _file: File,
-}
-
-impl RunLock {
-    /// Takes the lock of run dir `out`, or refuses at once when another process holds it.
-    pub fn acquire(out: &Path) -> Result<Self, TrainError> {
-        let path = sibling(out, "lock");
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| TrainError::io(parent, e))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| TrainError::io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::Locked {
-                out: out.into(),
-                lock: path,
-            }),
-            Err(std::fs::TryLockError::Error(e)) => Err(TrainError::io(&path, e)),
-        }
-    }
 }
 
 /// `runs/<id>` → `runs/.<id>.<suffix>`.

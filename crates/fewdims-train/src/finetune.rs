@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand::seq::index::sample;
 
 use crate::TrainError;
-use crate::checkpoint::{Checkpoint, RunLock, sibling};
+use crate::checkpoint::{Checkpoint, sibling};
 use crate::finetune_config::FinetuneConfig;
 use crate::freeze::apply_freeze;
 use crate::head::ClassifierHeadConfig;
@@ -261,8 +261,9 @@ pub fn partial_dir(out: &Path) -> PathBuf {
 /// Runs a finetune end to end.
 pub fn finetune(config: &FinetuneConfig) -> Result<RunSummary, TrainError> {
     let v = validate(config)?;
-    // Held until the run dir is in place: a second finetune of the same dir refuses at once.
-    let _lock = RunLock::acquire(&config.out)?;
+    // Held until the run dir is in place: a second finetune of the same dir refuses at once
+    // (`runs/.<id>.lock`, the lock every stage takes on its output).
+    let _lock = fewdims_schema::OutputLock::acquire(&config.out)?;
     let selected = config.device.select()?;
     let device = selected.device.clone().autodiff();
     device.seed(config.hyper.seed);

@@ -59,6 +59,18 @@ pub enum TrainError {
     Checkpoint { dir: PathBuf, reason: String },
 }
 
+/// A busy run dir keeps finetune's own message; other lock failures are I/O errors of the lock.
+impl From<fewdims_schema::LockError> for TrainError {
+    fn from(e: fewdims_schema::LockError) -> Self {
+        match e {
+            fewdims_schema::LockError::Busy { out, lock } => TrainError::Locked { out, lock },
+            fewdims_schema::LockError::Io { lock, source, .. } => {
+                TrainError::Io { path: lock, source }
+            }
+        }
+    }
+}
+
 impl TrainError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         TrainError::Io {

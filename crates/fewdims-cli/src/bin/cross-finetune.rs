@@ -62,6 +62,9 @@ struct Args {
 
 fn main() -> Result<()> {
     let a = Args::parse();
+    fewdims_schema::check_writable(&a.out)?;
+    // One writer per output: refuse while another process (a second `make`) writes it.
+    let _lock = fewdims_schema::OutputLock::acquire(&a.out)?;
     let start = RunInfo::read(&a.from).context("the starting run (--from)")?;
     let steps = steps_in(&a.task_dir, &a.tasks, &a.step, a.no_test)?;
     let mut config = CrossConfig::new(a.from, steps, a.out);

@@ -48,6 +48,7 @@ struct Args {
 }
 
 fn main() -> Result<()> {
+    fewdims_extract::heap::fix_mmap_threshold();
     let a = Args::parse();
     let config = ExtractConfig {
         model: a.model,
@@ -62,6 +63,9 @@ fn main() -> Result<()> {
         workers: a.workers,
         model_name: a.model_name,
     };
+    fewdims_schema::check_parent_writable(&config.out)?;
+    // One writer per output: refuse while another process (a second `make`) writes it.
+    let _lock = fewdims_schema::OutputLock::acquire(&config.out)?;
     let r = extract(&config).with_context(|| {
         format!(
             "extract-hidden {} on {} into {}",

@@ -73,6 +73,7 @@ struct Args {
 
 fn main() -> Result<()> {
     let a = Args::parse();
+    fewdims_schema::check_parent_writable(&a.out)?;
     let config = FinetuneConfig {
         run: RunConfig {
             model: a.model,

@@ -49,16 +49,34 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let task = args.task.expect("required by clap");
-    let report = if let Some(spec) = args.user.spec(&task) {
+    // The flags first: a refused task name or a missing source leaves nothing on disk, not even
+    // the output folder or its lock.
+    let spec = args.user.spec(&task);
+    let source = match &spec {
+        Some(_) => {
+            fewdims_data::user::check_task_name(&task)
+                .with_context(|| format!("prepare --task {task} (your own data)"))?;
+            None
+        }
+        None => {
+            let source = args.source.expect("required by clap");
+            fewdims_data::task(&task).context(
+                "for your own data, pass --from FILE|DIR or --train FILE (docs/data.md)",
+            )?;
+            if !source.exists() {
+                bail!("--source {} does not exist", source.display());
+            }
+            Some(source)
+        }
+    };
+    fewdims_schema::check_writable(args.out.join(&task))?;
+    // One writer per output: refuse while another process (a second `make`) writes it.
+    let _lock = fewdims_schema::OutputLock::acquire(args.out.join(&task))?;
+    let report = if let Some(spec) = spec {
         fewdims_data::prepare_from(&spec, &args.out)
             .with_context(|| format!("prepare --task {task} (your own data)"))?
     } else {
-        let source = args.source.expect("required by clap");
-        fewdims_data::task(&task)
-            .context("for your own data, pass --from FILE|DIR or --train FILE (docs/data.md)")?;
-        if !source.exists() {
-            bail!("--source {} does not exist", source.display());
-        }
+        let source = source.expect("checked above");
         fewdims_data::prepare(&task, &source, &args.out)
             .with_context(|| format!("prepare --task {task} --source {}", source.display()))?
     };

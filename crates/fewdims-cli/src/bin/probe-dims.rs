@@ -51,6 +51,14 @@ struct Args {
 fn main() -> Result<()> {
     let a = Args::parse();
     let methods = a.probe.methods()?;
+    // After the flag checks, before any input is read: the output folder must take files, and
+    // one writer per output (table and predictions): refuse while another process writes it.
+    let claim = |out: &PathBuf| -> Result<fewdims_schema::OutputLock> {
+        fewdims_schema::check_parent_writable(out)?;
+        let lock = fewdims_schema::OutputLock::acquire(out)?;
+        lock.remove_stale_of(fewdims_schema::probe::predictions_path(out))?;
+        Ok(lock)
+    };
     if a.threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(a.threads)
@@ -81,6 +89,7 @@ fn main() -> Result<()> {
         }
         let dev =
             file(&a.dev, "dev").context("give --hidden DIR (extracted from the run) or --dev")?;
+        let _lock = claim(&a.out)?;
         let cfg = AblateConfig {
             run,
             dev,
@@ -102,6 +111,7 @@ fn main() -> Result<()> {
     let (Some(train), Some(dev)) = (file(&a.train, "train"), file(&a.dev, "dev")) else {
         bail!("give --hidden DIR, or --train and --dev");
     };
+    let _lock = claim(&a.out)?;
     let bar = probe_bar(a.quiet);
     let summary = probe_dims(&a.probe.config(train, dev, test, a.out)?, &bar)?;
     bar.finish_and_clear();

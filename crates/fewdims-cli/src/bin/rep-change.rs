@@ -36,6 +36,9 @@ fn main() -> Result<()> {
             .num_threads(args.threads)
             .build_global()?;
     }
+    fewdims_schema::check_parent_writable(&args.out)?;
+    // One writer per output: refuse while another process (a second `make`) writes it.
+    let _lock = fewdims_schema::OutputLock::acquire(&args.out)?;
     let summary = rep_change(&RepChangeConfig {
         a: args.a,
         b: args.b,

@@ -69,6 +69,9 @@ fn main() -> Result<()> {
         print!("{section}");
         return Ok(());
     }
+    fewdims_schema::check_writable(&args.out)?;
+    // One writer per output: refuse while another process (a second `make`) writes it.
+    let _lock = fewdims_schema::OutputLock::acquire(&args.out)?;
     let mut cfg = ReportConfig::new(&args.runs, &args.probes, &args.out);
     if let Some(t) = args.title {
         cfg.title = t;

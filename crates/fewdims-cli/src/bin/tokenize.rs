@@ -45,6 +45,9 @@ fn main() -> Result<()> {
     if input == out {
         bail!("--in and --out are the same file: {}", input.display());
     }
+    fewdims_schema::check_parent_writable(&out)?;
+    // One writer per output: refuse while another process (a second `make`) writes it.
+    let _lock = fewdims_schema::OutputLock::acquire(&out)?;
     let tok = fewdims_data::load_tokenizer(&tokenizer, args.max_len as usize)?;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let r = fewdims_data::tokenize_file(&tok, &input, &out, progress)

@@ -15,7 +15,7 @@ use crate::common::{fixture_tokenizer, repo_root, tiny_model_with};
 const SPLITS: [&str; 3] = ["train", "dev", "test"];
 
 /// Runs stage `bin` in `root` (relative paths resolve there); panics with its stderr on failure.
-fn stage(root: &Path, bin: &str, args: &[&str]) {
+pub(crate) fn stage(root: &Path, bin: &str, args: &[&str]) {
     let out = Command::new(bin)
         .args(args)
         .current_dir(root)
@@ -28,8 +28,9 @@ fn stage(root: &Path, bin: &str, args: &[&str]) {
     );
 }
 
-/// The whole pipeline on two of the committed user-data samples, in `root`.
-fn pipeline(root: &Path) {
+/// The whole pipeline on two of the committed user-data samples, each stage run by
+/// `run(binary, args)` in the tree of the caller's choice (kill.rs records and times them).
+pub(crate) fn pipeline(run: &mut dyn FnMut(&str, &[&str])) {
     let samples = repo_root().join("crates/fewdims-cli/tests/fixtures/user_data");
     let (imdb, ag) = (
         samples.join("imdb_like.csv").display().to_string(),
@@ -44,16 +45,14 @@ fn pipeline(root: &Path) {
         "--label",
         "sentiment",
     ];
-    stage(
-        root,
+    run(
         prepare,
         &[&["--task", "rev", "--out", "tasks"], &rev[..]].concat(),
     );
     let topics = [
         "--from", &ag, "--text-a", "title", "--label", "label", "--id", "id",
     ];
-    stage(
-        root,
+    run(
         prepare,
         &[&["--task", "topics", "--out", "tasks"], &topics[..]].concat(),
     );
@@ -65,11 +64,7 @@ fn pipeline(root: &Path) {
             );
             let args = ["--tokenizer", "tiny/tokenizer.json", "--max-len", "24"];
             let io = ["--in", &input, "--out", &out, "--no-progress"];
-            stage(
-                root,
-                env!("CARGO_BIN_EXE_tokenize"),
-                &[&args[..], &io].concat(),
-            );
+            run(env!("CARGO_BIN_EXE_tokenize"), &[&args[..], &io].concat());
         }
     }
     let common = ["--backend", "flex", "--device", "cpu", "--quiet"];
@@ -92,8 +87,7 @@ fn pipeline(root: &Path) {
         "tok/rev/test.parquet",
     ];
     let ft = ["--model", "tiny", "--out", "runs/rev/cls", "--token", "cls"];
-    stage(
-        root,
+    run(
         env!("CARGO_BIN_EXE_finetune"),
         &[&ft[..], &data, &train, &common].concat(),
     );
@@ -117,8 +111,7 @@ fn pipeline(root: &Path) {
                 "--batch-size",
                 "16",
             ];
-            stage(
-                root,
+            run(
                 env!("CARGO_BIN_EXE_extract-hidden"),
                 &[&args[..], &common].concat(),
             );
@@ -138,7 +131,7 @@ fn pipeline(root: &Path) {
             "2",
             "--quiet",
         ];
-        stage(root, env!("CARGO_BIN_EXE_probe-dims"), &args);
+        run(env!("CARGO_BIN_EXE_probe-dims"), &args);
     }
     let args = [
         "--a",
@@ -148,7 +141,7 @@ fn pipeline(root: &Path) {
         "--out",
         "probes/cka/pretrained_vs_rev-cls/rev/dev.parquet",
     ];
-    stage(root, env!("CARGO_BIN_EXE_rep-change"), &args);
+    run(env!("CARGO_BIN_EXE_rep-change"), &args);
     let cross = [
         "--from",
         "runs/rev/cls",
@@ -164,8 +157,7 @@ fn pipeline(root: &Path) {
         "retrain",
         "--refit-probe",
     ];
-    stage(
-        root,
+    run(
         env!("CARGO_BIN_EXE_cross-finetune"),
         &[&cross[..], &train[..6], &common].concat(),
     );
@@ -180,12 +172,12 @@ fn pipeline(root: &Path) {
         "same",
         "--no-print-claims",
     ];
-    stage(root, env!("CARGO_BIN_EXE_report"), &report);
+    run(env!("CARGO_BIN_EXE_report"), &report);
 }
 
 /// Removes wall-clock fields: run.json's `timings`, cross.json's `train_seconds` and
 /// `eval_seconds` (any key ending in `_seconds`).
-fn strip_timings(v: &mut serde_json::Value) {
+pub(crate) fn strip_timings(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(o) => {
             o.retain(|k, _| k != "timings" && !k.ends_with("_seconds"));
@@ -198,7 +190,7 @@ fn strip_timings(v: &mut serde_json::Value) {
 
 /// sha256 of every file under `root` (the model aside), by relative path; JSON files without
 /// their wall-clock fields ([`strip_timings`]).
-fn digests(root: &Path) -> BTreeMap<String, String> {
+pub(crate) fn digests(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -237,8 +229,8 @@ fn every_stage_writes_the_same_bytes_twice() {
         let f = f.unwrap().path();
         std::fs::copy(&f, b.path().join("tiny").join(f.file_name().unwrap())).unwrap();
     }
-    pipeline(a.path());
-    pipeline(b.path());
+    pipeline(&mut |bin, args| stage(a.path(), bin, args));
+    pipeline(&mut |bin, args| stage(b.path(), bin, args));
     let (da, db) = (digests(a.path()), digests(b.path()));
     let kinds = [
         "tasks/rev/train.parquet",

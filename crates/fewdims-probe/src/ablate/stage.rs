@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use fewdims_schema::hidden::HiddenReader;
 use fewdims_schema::probe::Method;
-use fewdims_schema::run::{MODEL_FILE, RUN_FILE};
+use fewdims_schema::run::MODEL_FILE;
 use fewdims_schema::task::TaskKind;
 use fewdims_schema::vocab::ReadoutKind;
 
@@ -226,7 +226,8 @@ pub fn ablate_run(cfg: &AblateConfig) -> Result<AblateOutcome, ProbeError> {
     let settings = serde_json::json!({
         "method": "ablate", "refit": false,
         "run": cfg.run.display().to_string(),
-        "run_json_sha256": file_sha256(&cfg.run.join(RUN_FILE))?,
+        // Not run.json's sha256: it holds wall-clock timings, so the table's bytes would differ
+        // between identical runs. The model's sha256 and the run's settings identify the run.
         "model_sha256": file_sha256(&cfg.run.join(MODEL_FILE))?,
         "head": rh.kind(),
         "token": token, "layer": run.layer_index, "dims": run.dims_resolved,

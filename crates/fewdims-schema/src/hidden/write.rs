@@ -108,10 +108,15 @@ impl HiddenWriter {
         let tmp = dest.with_file_name(tmp_name);
         let mut file = File::create(&tmp).map_err(io)?;
         let data_start = 8 + hb.len() as u64;
-        file.write_all(&(hb.len() as u64).to_le_bytes())
-            .map_err(io)?;
-        file.write_all(&hb).map_err(io)?;
-        file.set_len(data_start + data_len as u64).map_err(io)?;
+        let started = file
+            .write_all(&(hb.len() as u64).to_le_bytes())
+            .and_then(|_| file.write_all(&hb))
+            .and_then(|_| file.set_len(data_start + data_len as u64));
+        if let Err(e) = started {
+            // Not yet owned by a writer whose drop would remove it.
+            let _ = fs::remove_file(&tmp);
+            return Err(io(e));
+        }
         Ok(Self {
             starts: rel.iter().map(|r| data_start + r).collect(),
             dest,
@@ -321,14 +326,22 @@ impl HiddenWriter {
             let pos = self.starts[self.meta.readouts.len() + 3];
             self.write_at(pos, &to_bytes(&offsets, u64::to_le_bytes))?;
         }
-        let file = self.file.take().expect("file open until finish");
         let io = |e| HiddenError::Io {
             path: self.dest.clone(),
             err: e,
         };
-        file.sync_all().map_err(io)?;
-        drop(file);
-        fs::rename(&self.tmp, &self.dest).map_err(io)
+        // The file stays in `self.file` until synced, so a failed sync (a full disk's delayed
+        // allocation) still removes the temp file on drop.
+        self.file
+            .as_ref()
+            .expect("file open until finish")
+            .sync_all()
+            .map_err(io)?;
+        drop(self.file.take());
+        fs::rename(&self.tmp, &self.dest).map_err(|e| {
+            let _ = fs::remove_file(&self.tmp);
+            io(e)
+        })
     }
 }
 
