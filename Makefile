@@ -108,10 +108,11 @@ vulkan:
 # The lib/ of the libtorch the binaries link (a CUDA one must be NEEDED: scripts/check_cuda_link.sh).
 TORCH_LIB = $(if $(LIBTORCH_USE_PYTORCH),$(shell python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))'),$(LIBTORCH)/lib)
 
+# The assets are fetched first, so a test that needs them fails rather than skips.
 test: $(ASSETS_STAMP) $(LIBTORCH_STAMP) vulkan
 	$(CARGO) build $(CARGO_FLAGS)
 	scripts/check_cuda_link.sh $(TORCH_LIB) $(addprefix $(BIN)/,$(STAGES))
-	$(CARGO) test $(CARGO_FLAGS) --no-fail-fast
+	FEWDIMS_REQUIRE_FIXTURES=1 $(CARGO) test $(CARGO_FLAGS) --no-fail-fast
 
 help:
 	@echo "make            the main job on the built-in default (MiniLM + real text): sweeps, cross, probes, report"

@@ -8,8 +8,11 @@ The family is fewdims's: one-vs-rest L2 logistic regression, OneVsRestClassifier
 which for a binary task is one LogisticRegression. For 3+ classes it also records the multinomial
 fit (LogisticRegression alone), so the test can check that the two families are far apart.
 It writes a JSON fixture with dev/test accuracies, coefficients (standardized units, intercept
-first, one row per model), the settings and the sha256 of each file. The Rust test
-(crates/fewdims-probe/tests/it/sklearn.rs) refits with fewdims and compares.
+first, one row per model), the settings, the constant dims, and the sha256 of the features each
+probe read (per readout, layer and split: the [N, H] slice as little-endian f32, row-major; the
+files' own sha256 would also cover their metadata, which names local paths). The Rust tests
+(crates/fewdims-probe/tests/it/sklearn.rs; for real features, crates/fewdims-cli/tests/it/
+probe_sklearn.rs, which makes them first) refit with fewdims and compare.
 
   make_fixture.py --hidden hidden/pretrained/movie --out crates/fewdims-probe/tests/fixtures/sklearn_movie.json
   make_fixture.py --synthetic DIR --classes 3 --out FIXTURE   # first writes synthetic hidden files to DIR
@@ -37,12 +40,9 @@ TOL = 1e-8
 TOP_DIMS = 3
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def features_sha256(x):
+    """sha256 of an [N, H] slice as row-major little-endian f32 (what fewdims hashes too)."""
+    return hashlib.sha256(np.ascontiguousarray(x, dtype="<f4").tobytes()).hexdigest()
 
 
 def save_split(folder, split, tensors, labels, n, layers, h, names):
@@ -56,7 +56,7 @@ def save_split(folder, split, tensors, labels, n, layers, h, names):
     }
     path = os.path.join(folder, f"{split}.safetensors")
     # safetensors writes metadata in hash order: keep a file that already holds the same data,
-    # so its sha256 (in the fixture) stays put across runs.
+    # so its mtime and bytes stay put across runs.
     if os.path.exists(path):
         old, old_meta = load(path)
         if old_meta == meta and old.keys() == tensors.keys() and all(
@@ -161,15 +161,24 @@ def main():
     keep = {s: t["label"] >= 0 for s, (t, _) in data.items()}
     ys = {s: t["label"][keep[s]] for s, (t, _) in data.items()}
     classes = int(max(len(json.loads(data["train"][1].get("label_names", "[]"))), ys["train"].max() + 1, 2))
-    full, singles, pairs = [], [], []
+    full, singles, pairs, constant, features = [], [], [], [], []
     for readout in args.readouts.split(","):
         for layer in layers:
             raw = {s: t[readout][keep[s], layer, :].astype(np.float64) for s, (t, _) in data.items()}
             scaler = StandardScaler().fit(raw["train"])
+            # fewdims's rule for constant dims: a train variance at or below 1e-12 (1 + mean^2) is
+            # float noise (the pretrained MiniLM's top-layer CLS has dims of ~1e-32), centred but
+            # not scaled. StandardScaler alone would blow that noise up to unit variance, and the
+            # two fits would then read different features.
+            const = ~(scaler.var_ > 1e-12 * (1.0 + scaler.mean_**2))
+            scaler.scale_[const] = 1.0
             xs = {s: scaler.transform(x) for s, x in raw.items()}
             f_stat = np.nan_to_num(f_classif(xs["train"], ys["train"])[0], nan=-1.0)
             top = sorted(int(d) for d in np.argsort(-f_stat, kind="stable")[:TOP_DIMS])
             at = {"readout": readout, "layer": layer}
+            for s, (t, _) in data.items():
+                features.append({**at, "split": s, "sha256": features_sha256(t[readout][:, layer, :])})
+            constant.append({**at, "dims": [int(d) for d in np.flatnonzero(const)]})
             full.append({**at, **probe(xs, ys, None, classes)})
             singles += [{**at, **probe(xs, ys, [d], classes)} for d in top]
             pairs += [{**at, **probe(xs, ys, list(p), classes)} for p in itertools.combinations(top, 2)]
@@ -180,15 +189,18 @@ def main():
         "generated_by": "scripts/probe_reference/make_fixture.py",
         "synthetic": bool(args.synthetic),
         "hidden_dir": os.path.relpath(folder, args.root),
-        "files": {s: sha256(p) for s, p in files.items()},
+        "features": features,
         "classes": classes,
         "settings": {
-            "C": C, "standardize": "StandardScaler fit on train (ddof 0)", "solver": "lbfgs",
+            "C": C, "solver": "lbfgs",
+            "standardize": "StandardScaler fit on train (ddof 0); a dim with train variance <= "
+                           "1e-12 (1 + mean^2) is centred, not scaled (fewdims's rule)",
             "penalty": "l2, intercept unpenalized", "max_iter": MAX_ITER, "tol": TOL,
             "family": "one-vs-rest: OneVsRestClassifier(LogisticRegression(C)); binary: one model",
             "dims": f"singles: the train's top {TOP_DIMS} dims by F statistic; pairs: the pairs among them",
         },
         "versions": {"sklearn": sklearn.__version__, "numpy": np.__version__},
+        "constant_dims": constant,
         "probes": full,
         "singles": singles,
         "pairs": pairs,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes the scikit-learn reference fixtures for crates/fewdims-probe/tests/it/sklearn.rs.
 #   scripts/probe_reference/run.sh                  # synthetic fixtures, binary and 3-class (committed)
-#   scripts/probe_reference/run.sh hidden/pretrained/movie   # real features, once extract-hidden ran
+#   scripts/probe_reference/run.sh hidden/pretrained/movie   # real features, after `make` made them
+#     (make probe-fixture). They are not committed: fewdims-cli's probe_sklearn test makes them
+#     the same way in a temp dir and checks this fixture on them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CACHE="${FEWDIMS_CACHE:-$HOME/.cache/fewdims}"

@@ -8,6 +8,7 @@ mod glue_job;
 mod identical;
 mod kill;
 mod mine;
+mod probe_sklearn;
 mod resume;
 mod samples;
 mod user_data;

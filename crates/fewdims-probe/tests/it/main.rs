@@ -5,5 +5,6 @@ mod cka;
 mod common;
 mod planted;
 mod sklearn;
+mod sklearn_check;
 mod stages;
 mod table;

@@ -5,6 +5,7 @@ pub(crate) mod claims;
 pub(crate) mod cross;
 pub(crate) mod loss_curves;
 pub(crate) mod probes;
+pub(crate) mod sweep_tables;
 pub(crate) mod sweeps;
 
 /// make targets that produce the inputs of the sections (named where an input is missing).

@@ -1,98 +1,12 @@
 //! The fine-tune sections: token-wise, dims-wise, layer-wise and freezing tables and plots.
 
+use super::sweep_tables::{CSV_HEADERS, MISMATCHED, csv_rows, has_mismatched, md_rows};
 use crate::doc::{Doc, file_safe};
 use crate::plot::{Bar, Series, XAxis, bar_chart, line_chart};
 use crate::probes::ProbeTable;
 use crate::run_groups::{RunGroup, Sweep, TaskRuns};
-use crate::stats::{csv_num, show_opt};
 use crate::{Inputs, ReportError};
 use fewdims_schema::probe::Method;
-
-/// The CSV columns of every sweep table: one row per (run config, metric).
-const CSV_HEADERS: [&str; 16] = [
-    "task",
-    "run",
-    "seeds",
-    "non_finite",
-    "token",
-    "layer",
-    "layer_index",
-    "k",
-    "dims",
-    "head",
-    "freeze",
-    "metric",
-    "test_mean",
-    "test_sd",
-    "dev_mean",
-    "dev_sd",
-];
-
-fn csv_rows(g: &RunGroup) -> Vec<Vec<String>> {
-    let c = g.cfg();
-    c.metrics
-        .iter()
-        .map(|m| {
-            let (t, d) = (g.stat("test", m), g.stat("dev", m));
-            vec![
-                g.task.clone(),
-                g.base.clone(),
-                g.runs.len().to_string(),
-                g.non_finite().to_string(),
-                c.token.clone(),
-                c.layer.clone(),
-                c.layer_index.to_string(),
-                g.k().to_string(),
-                c.dims.clone(),
-                c.head.clone(),
-                c.freeze.clone(),
-                m.clone(),
-                csv_num(t.map(|s| s.mean)),
-                csv_num(t.and_then(|s| s.sd)),
-                csv_num(d.map(|s| s.mean)),
-                csv_num(d.and_then(|s| s.sd)),
-            ]
-        })
-        .collect()
-}
-
-/// The markdown table of one task's groups: config, then test and dev of each metric.
-fn md_rows(groups: &[&RunGroup]) -> (Vec<String>, Vec<Vec<String>>) {
-    let metrics = groups
-        .first()
-        .map(|g| g.cfg().metrics.clone())
-        .unwrap_or_default();
-    let mut headers: Vec<String> = [
-        "run", "seeds", "token", "layer", "dims (k)", "head", "freeze",
-    ]
-    .map(String::from)
-    .to_vec();
-    for m in &metrics {
-        headers.push(format!("{m} test"));
-        headers.push(format!("{m} dev"));
-    }
-    let rows = groups
-        .iter()
-        .map(|g| {
-            let c = g.cfg();
-            let mut r = vec![
-                g.base.clone(),
-                g.seeds_cell(),
-                c.token.clone(),
-                c.layer_index.to_string(),
-                format!("{} ({})", c.dims, g.k()),
-                c.head.clone(),
-                c.freeze.clone(),
-            ];
-            for m in &metrics {
-                r.push(show_opt(g.stat("test", m)));
-                r.push(show_opt(g.stat("dev", m)));
-            }
-            r
-        })
-        .collect();
-    (headers, rows)
-}
 
 /// Section meta: title, file stem, what it varies, its make target.
 struct SweepInfo {
@@ -177,6 +91,13 @@ pub fn write(doc: &mut Doc, inp: &Inputs) -> Result<(), ReportError> {
                 _ => {}
             }
             if !groups.is_empty() {
+                if has_mismatched(&groups) {
+                    doc.para(&format!(
+                        "`{MISMATCHED}`: MNLI's mismatched dev, scored by every fine-tune \
+                         (`--also-test`). `test` is the matched dev: the headline, and the split \
+                         the claims are judged on."
+                    ));
+                }
                 let (h, rows) = md_rows(&groups);
                 doc.table(&h.iter().map(String::as_str).collect::<Vec<_>>(), &rows);
             }

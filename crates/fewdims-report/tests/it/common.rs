@@ -33,6 +33,8 @@ pub struct Run<'a> {
     pub freeze: &'a str,
     /// (test accuracy, dev accuracy); f1 is accuracy − 0.05.
     pub acc: (f64, f64),
+    /// MNLI's mismatched dev (`test_mm`, scored with `--also-test`), where the run has one.
+    pub mm: Option<f64>,
 }
 
 pub const HIDDEN: usize = 8;
@@ -52,11 +54,15 @@ impl<'a> Run<'a> {
             head: "linear",
             freeze: "none",
             acc: (test, dev),
+            mm: None,
         }
     }
 
     pub fn json(&self, task: &str) -> serde_json::Value {
         let (t, d) = self.acc;
+        let mm = self
+            .mm
+            .map(|v| [("test_mm", "accuracy", v), ("test_mm", "f1", v - 0.05)]);
         let final_: Vec<serde_json::Value> = [
             ("dev", "accuracy", d),
             ("dev", "f1", d - 0.05),
@@ -64,6 +70,7 @@ impl<'a> Run<'a> {
             ("test", "f1", t - 0.05),
         ]
         .iter()
+        .chain(mm.iter().flatten())
         .map(|(s, m, v)| serde_json::json!({"epoch": 1, "split": s, "metric": m, "value": v}))
         .collect();
         serde_json::json!({
@@ -94,6 +101,9 @@ impl<'a> Run<'a> {
         .unwrap();
         let mut rows = predictions("test", self.acc.0);
         rows.extend(predictions("dev", self.acc.1));
+        if let Some(mm) = self.mm {
+            rows.extend(predictions("test_mm", mm));
+        }
         fewdims_tables::predictions::write(&dir.join("predictions.parquet"), &rows).unwrap();
     }
 }

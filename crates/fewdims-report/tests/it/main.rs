@@ -2,6 +2,7 @@
 
 mod common;
 mod inputs;
+mod mismatched;
 mod probe_claim;
 mod report;
 mod sources;
