@@ -2,7 +2,7 @@
 
 Reads fewdims' token parquet (so both sides see identical ids), fine-tunes BertModel + dropout +
 Linear on the CLS vector of the last layer (fewdims' `--token cls --head linear`), set up as
-Trainer sets up a run: AdamW (eps 1e-8) with Trainer's parameter groups (no weight decay on biases
+Trainer sets up a run: AdamW (eps 1e-8; fused where Trainer's default optim is adamw_torch_fused) with Trainer's parameter groups (no weight decay on biases
 and LayerNorm parameters), a head initialised as `_init_weights` (N(0, initializer_range), bias 0),
 the linear warm-up/decay schedule with ceil(warmup_ratio * steps) warm-up steps, global-norm
 clipping; dynamic padding, best epoch by dev accuracy. Prints one JSON line: dev/test accuracy, train examples/s,
@@ -123,7 +123,12 @@ def main():
         {"params": [p for n, p in model.named_parameters() if n in decay], "weight_decay": a.weight_decay},
         {"params": [p for n, p in model.named_parameters() if n not in decay], "weight_decay": 0.0},
     ]
-    opt = torch.optim.AdamW(groups, lr=a.lr, eps=1e-8)
+    # Trainer's own choice on this install: "adamw_torch_fused" with torch >= 2.8 (one fused kernel
+    # per parameter, also on the CPU), else "adamw_torch".
+    from transformers import TrainingArguments
+    optim = TrainingArguments.__dataclass_fields__["optim"].default  # (building one needs accelerate)
+    optim = getattr(optim, "value", optim)
+    opt = torch.optim.AdamW(groups, lr=a.lr, eps=1e-8, fused=optim == "adamw_torch_fused")
     steps = a.epochs * ((len(train) + a.batch_size - 1) // a.batch_size)
     sched = get_linear_schedule_with_warmup(opt, math.ceil(a.warmup_ratio * steps), steps)
     best, train_time, seen = None, 0.0, 0
@@ -139,7 +144,7 @@ def main():
         d, t = accuracy(model, dev, 128), accuracy(model, test, 128)
         if best is None or d > best[1]:
             best = (epoch + 1, d, t)
-    print(json.dumps({"impl": "transformers", "seed": a.seed, "best_epoch": best[0], "dev_accuracy": best[1],
+    print(json.dumps({"impl": "transformers", "optim": optim, "seed": a.seed, "best_epoch": best[0], "dev_accuracy": best[1],
                       "test_accuracy": best[2], "train_examples_per_second": seen / train_time,
                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "torch": torch.__version__}))

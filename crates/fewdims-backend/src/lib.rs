@@ -8,6 +8,9 @@ use std::fmt;
 
 use burn::tensor::Device;
 
+mod host_f32;
+pub use host_f32::with_host_f32;
+
 /// A compute backend, as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Backend {

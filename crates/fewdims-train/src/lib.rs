@@ -2,6 +2,7 @@
 //! or MLP head and any freezing, trained with AdamW on any backend. Writes a run dir per
 //! `shared/DESIGN.md`; [`cross`] chains runs over several tasks and scores each after each step.
 
+pub mod adamw;
 pub mod batches;
 pub mod checkpoint;
 pub mod clip;

@@ -5,10 +5,11 @@
 use burn::module::{ParamGroup, ParamId};
 use burn::nn::loss::{CrossEntropyLossConfig, MseLoss, Reduction};
 use burn::nn::{LayerNorm, Linear};
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Tensor;
 use fewdims_bert::{BertInput, BertModel, Readout};
 
+use crate::adamw::FusedAdamW;
 use crate::clip::clip_global_norm;
 use crate::eval::BatchTargets;
 use crate::head::{ClassifierHead, forward};
@@ -54,17 +55,12 @@ pub fn no_decay_ids(encoder: &BertModel, head: &ClassifierHead) -> Vec<ParamId> 
     ids
 }
 
-/// torch's AdamW as Trainer configures it (betas 0.9/0.999, eps 1e-8, decoupled decay), with
-/// `no_decay` in a second group without decay.
+/// torch's AdamW as Trainer configures it (betas 0.9/0.999, eps 1e-8, decoupled decay, the fused
+/// kernel; see `adamw.rs`), with `no_decay` in a second group without decay.
 pub fn adamw(weight_decay: f64, no_decay: Vec<ParamId>) -> ModuleOptimizer {
-    let config = |wd: f64| {
-        AdamWConfig::new()
-            .with_weight_decay(wd as f32)
-            .with_epsilon(1e-8)
-    };
-    config(weight_decay).init().with_group(
+    ModuleOptimizer::from(FusedAdamW::new(weight_decay)).with_group(
         ParamGroup::from_ids(no_decay),
-        config(0.0).build(),
+        FusedAdamW::new(0.0),
         None,
     )
 }
