@@ -72,6 +72,9 @@ pub struct Readout {
 
 /// The readout vector [B, H] of a batch.
 pub fn readout_vector(encoder: &BertModel, readout: Readout, input: BertInput) -> Tensor<2> {
+    if readout.token == ReadoutKind::Cls {
+        return encoder.first_token_at(input, readout.layer);
+    }
     let mask = input.attention_mask.clone();
     let out = encoder.forward_upto(input, readout.layer);
     let hidden = out

@@ -82,3 +82,33 @@ fn reads_every_readout_from_real_tokens_only() {
     assert_eq!(kept[3 * 4 + 2..3 * 4 + 4], [5.0, 5.0]);
     assert_eq!(kept.len(), 5 * 2 * 2);
 }
+
+/// The top layer run for position 0 alone gives the CLS vector of the full forward pass, on the
+/// training (autodiff) and inference paths, at every layer, with padding in the batch.
+#[test]
+fn first_token_at_is_the_full_passes_cls() {
+    use fewdims_bert::{BertConfig, BertInput};
+    for backend in [Backend::Flex, Backend::Tch] {
+        let plain = DeviceArgs::new(backend, "cpu").select().unwrap().device;
+        for device in [plain.clone(), plain.autodiff()] {
+            // Dropout off, so both passes are deterministic on the autodiff device too.
+            let mut config = BertConfig::tiny(50);
+            config.hidden_dropout_prob = 0.0;
+            config.attention_probs_dropout_prob = 0.0;
+            let model = config.init(false, &device);
+            let ids: [&[u32]; 3] = [&[2, 7, 9, 11, 3], &[2, 5, 3], &[2, 40, 41, 42, 43, 44, 3]];
+            let types: [&[u8]; 3] = [&[0; 5], &[0; 3], &[0, 0, 0, 1, 1, 1, 1]];
+            let input = || BertInput::from_sequences(&ids, &types, 0, &device);
+            let full = model.forward(input());
+            for layer in 0..=model.num_layers() {
+                let want = full.hidden_states[layer]
+                    .clone()
+                    .slice([0..3, 0..1])
+                    .reshape([3, 32]);
+                let got = model.first_token_at(input(), layer);
+                let diff = (got - want).abs().max().into_scalar::<f32>();
+                assert!(diff < 1e-5, "{backend:?} layer {layer}: {diff}");
+            }
+        }
+    }
+}
