@@ -1,5 +1,5 @@
 //! Byte-identical artifacts (issue 14, item 6): every stage run twice on the same inputs, seeds
-//! and backend (flex, CPU) writes the same bytes. Two folders get the same tiny model (copied)
+//! and backend (flex and tch, CPU) writes the same bytes. Two folders get the same tiny model (copied)
 //! and run prepare, tokenize, finetune, extract-hidden, probe-dims, rep-change, cross-finetune
 //! and report with the same relative paths; every output file's sha256 must match, wall-clock
 //! fields of run.json and cross.json aside. Needs no assets (the data crate's committed tokenizer).
@@ -31,6 +31,11 @@ pub(crate) fn stage(root: &Path, bin: &str, args: &[&str]) {
 /// The whole pipeline on two of the committed user-data samples, each stage run by
 /// `run(binary, args)` in the tree of the caller's choice (kill.rs records and times them).
 pub(crate) fn pipeline(run: &mut dyn FnMut(&str, &[&str])) {
+    pipeline_on("flex", run)
+}
+
+/// The same on `backend` (CPU).
+pub(crate) fn pipeline_on(backend: &str, run: &mut dyn FnMut(&str, &[&str])) {
     let samples = repo_root().join("crates/fewdims-cli/tests/fixtures/user_data");
     let (imdb, ag) = (
         samples.join("imdb_like.csv").display().to_string(),
@@ -67,7 +72,7 @@ pub(crate) fn pipeline(run: &mut dyn FnMut(&str, &[&str])) {
             run(env!("CARGO_BIN_EXE_tokenize"), &[&args[..], &io].concat());
         }
     }
-    let common = ["--backend", "flex", "--device", "cpu", "--quiet"];
+    let common = ["--backend", backend, "--device", "cpu", "--quiet"];
     let train = [
         "--epochs",
         "1",
@@ -222,6 +227,15 @@ pub(crate) fn digests(root: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn every_stage_writes_the_same_bytes_twice() {
+    same_bytes_twice("flex");
+}
+
+#[test]
+fn every_stage_writes_the_same_bytes_twice_on_tch() {
+    same_bytes_twice("tch");
+}
+
+fn same_bytes_twice(backend: &str) {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     tiny_model_with(&a.path().join("tiny"), &fixture_tokenizer(), 30522);
     std::fs::create_dir(b.path().join("tiny")).unwrap();
@@ -229,8 +243,8 @@ fn every_stage_writes_the_same_bytes_twice() {
         let f = f.unwrap().path();
         std::fs::copy(&f, b.path().join("tiny").join(f.file_name().unwrap())).unwrap();
     }
-    pipeline(&mut |bin, args| stage(a.path(), bin, args));
-    pipeline(&mut |bin, args| stage(b.path(), bin, args));
+    pipeline_on(backend, &mut |bin, args| stage(a.path(), bin, args));
+    pipeline_on(backend, &mut |bin, args| stage(b.path(), bin, args));
     let (da, db) = (digests(a.path()), digests(b.path()));
     let kinds = [
         "tasks/rev/train.parquet",
@@ -259,7 +273,7 @@ fn every_stage_writes_the_same_bytes_twice() {
         .collect();
     assert!(
         differ.is_empty(),
-        "{} of {} files differ between two identical runs:\n{}",
+        "{backend}: {} of {} files differ between two identical runs:\n{}",
         differ.len(),
         da.len(),
         differ.join("\n")

@@ -12,22 +12,19 @@
 //! output file and no temp file (only its lock, and finetune's resumable `.<run>.partial`), and a
 //! re-run on what it left must write the reference's bytes.
 //!
-//! Read-only: every stage pointed at a 0555 folder (root runs it without CAP_DAC_OVERRIDE, via
-//! `setpriv`) fails with "<folder> is not writable". Its inputs do not exist, so that error can
-//! only come from the preflight, before any input is read or model loaded.
+//! Read-only output folders: `read_only.rs`.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
-use crate::common::{fixture_tokenizer, repo_root, tiny_model_with};
+use crate::write_fault_cases::{Case, cases, inputs};
 
 const PAGE: u64 = 4096;
-const SPLITS: [&str; 3] = ["train", "dev", "test"];
+pub(crate) const SPLITS: [&str; 3] = ["train", "dev", "test"];
 
-fn bin(name: &str) -> &'static str {
+pub(crate) fn bin(name: &str) -> &'static str {
     match name {
         "prepare" => env!("CARGO_BIN_EXE_prepare"),
         "tokenize" => env!("CARGO_BIN_EXE_tokenize"),
@@ -42,13 +39,13 @@ fn bin(name: &str) -> &'static str {
 }
 
 /// `bin args` in `cwd`, without backtraces (their source paths would blur the checks).
-fn stage(cwd: &Path, name: &str, args: &[String]) -> Command {
+pub(crate) fn stage(cwd: &Path, name: &str, args: &[String]) -> Command {
     let mut cmd = Command::new(bin(name));
     cmd.args(args).current_dir(cwd).env_remove("RUST_BACKTRACE");
     cmd
 }
 
-fn run_ok(mut cmd: Command) {
+pub(crate) fn run_ok(mut cmd: Command) {
     let out = cmd.output().expect("the stage runs");
     assert!(
         out.status.success(),
@@ -57,11 +54,11 @@ fn run_ok(mut cmd: Command) {
     );
 }
 
-fn strings(args: &[&str]) -> Vec<String> {
+pub(crate) fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     let t = tempfile::tempfile().unwrap();
     t.metadata().unwrap().uid() == 0
 }
@@ -105,160 +102,6 @@ fn may_stay(rel: &str) -> bool {
         || rel
             .split('/')
             .any(|c| c.starts_with('.') && c.ends_with(".partial"))
-}
-
-/// One stage whose output must not survive a failed write.
-struct Case {
-    stage: &'static str,
-    args: Vec<String>,
-}
-
-/// Inputs every case reads: the tiny model, a prepared and tokenized task, a fine-tuned run and
-/// its hidden states, all written once under `root`.
-fn inputs(root: &Path) {
-    tiny_model_with(&root.join("tiny"), &fixture_tokenizer(), 30522);
-    run_ok(stage(root, "prepare", &prepare_args("tasks")));
-    for split in SPLITS {
-        let args = tokenize_args(
-            &format!("tasks/rev/{split}.parquet"),
-            &format!("tok/rev/{split}.parquet"),
-        );
-        run_ok(stage(root, "tokenize", &args));
-    }
-    run_ok(stage(
-        root,
-        "finetune",
-        &finetune_args(root, "runs/rev/cls"),
-    ));
-    for split in SPLITS {
-        let args = extract_args(root, split, &format!("hidden/rev/{split}.safetensors"));
-        run_ok(stage(root, "extract-hidden", &args));
-    }
-}
-
-fn prepare_args(out: &str) -> Vec<String> {
-    let csv = repo_root().join("crates/fewdims-cli/tests/fixtures/user_data/imdb_like.csv");
-    let csv = csv.display().to_string();
-    strings(&[
-        "--task",
-        "rev",
-        "--out",
-        out,
-        "--from",
-        &csv,
-        "--text-a",
-        "review",
-        "--label",
-        "sentiment",
-    ])
-}
-
-fn tokenize_args(input: &str, out: &str) -> Vec<String> {
-    strings(&[
-        "--tokenizer",
-        "tiny/tokenizer.json",
-        "--max-len",
-        "24",
-        "--in",
-        input,
-        "--out",
-        out,
-        "--no-progress",
-    ])
-}
-
-const CPU: [&str; 5] = ["--backend", "flex", "--device", "cpu", "--quiet"];
-
-fn finetune_args(inputs: &Path, out: &str) -> Vec<String> {
-    let tok = |s: &str| {
-        inputs
-            .join(format!("tok/rev/{s}.parquet"))
-            .display()
-            .to_string()
-    };
-    let model = inputs.join("tiny").display().to_string();
-    let args = [
-        "--model",
-        &model,
-        "--out",
-        out,
-        "--token",
-        "cls",
-        "--train",
-        &tok("train"),
-        "--dev",
-        &tok("dev"),
-        "--test",
-        &tok("test"),
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--max-train",
-        "48",
-        "--seed",
-        "1",
-    ];
-    strings(&[&args[..], &CPU].concat())
-}
-
-fn extract_args(inputs: &Path, split: &str, out: &str) -> Vec<String> {
-    let model = inputs.join("runs/rev/cls").display().to_string();
-    let input = inputs.join(format!("tok/rev/{split}.parquet"));
-    let args = [
-        "--model",
-        &model,
-        "--model-name",
-        "tiny",
-        "--in",
-        &input.display().to_string(),
-        "--out",
-        out,
-        "--readouts",
-        "cls,mean",
-        "--batch-size",
-        "16",
-    ];
-    strings(&[&args[..], &CPU].concat())
-}
-
-/// The stages that write the big files, each into `out/` of its working folder.
-fn cases(inputs: &Path) -> Vec<Case> {
-    let at = |p: &str| inputs.join(p).display().to_string();
-    let mut tokenize = tokenize_args(&at("tasks/rev/train.parquet"), "out/tok/train.parquet");
-    tokenize[1] = at("tiny/tokenizer.json");
-    vec![
-        Case {
-            stage: "prepare",
-            args: prepare_args("out/tasks"),
-        },
-        Case {
-            stage: "tokenize",
-            args: tokenize,
-        },
-        Case {
-            stage: "finetune",
-            args: finetune_args(inputs, "out/runs/cls"),
-        },
-        Case {
-            stage: "extract-hidden",
-            args: extract_args(inputs, "train", "out/hidden/train.safetensors"),
-        },
-        Case {
-            stage: "probe-dims",
-            args: strings(&[
-                "--hidden",
-                &at("hidden/rev"),
-                "--out",
-                "out/probes/rev.parquet",
-                "--methods",
-                "full,single,pair",
-                "--threads",
-                "2",
-                "--quiet",
-            ]),
-        },
-    ]
 }
 
 /// How a write is made to fail.
@@ -460,149 +303,4 @@ fn checkpoint_pages(case: &Case) -> u64 {
     let ckpt = files(&root.path().join("out/runs/.cls.partial"));
     assert!(!ckpt.is_empty(), "no checkpoint kept");
     ckpt.values().map(|b| pages_of(b)).sum()
-}
-
-/// A folder no stage may write: 0555, and for root a child without CAP_DAC_OVERRIDE.
-fn read_only_stage(cwd: &Path, name: &str, args: &[String]) -> Command {
-    let mut cmd = if is_root() {
-        let mut c = Command::new("setpriv");
-        c.arg("--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable")
-            .arg("--")
-            .arg(bin(name));
-        c
-    } else {
-        Command::new(bin(name))
-    };
-    cmd.args(args).current_dir(cwd).env_remove("RUST_BACKTRACE");
-    cmd
-}
-
-#[test]
-fn a_read_only_output_folder_is_refused_before_any_input_is_read() {
-    let root = tempfile::tempdir().unwrap();
-    let ro = root.path().join("ro");
-    std::fs::create_dir(&ro).unwrap();
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
-    // (stage, flags with inputs that do not exist, the folder the error must name)
-    let cases: [(&str, &[&str], &str); 8] = [
-        (
-            "prepare",
-            &[
-                "--task",
-                "rev",
-                "--out",
-                "ro/tasks",
-                "--from",
-                "missing.csv",
-                "--text-a",
-                "a",
-                "--label",
-                "b",
-            ],
-            "ro/tasks/rev",
-        ),
-        (
-            "tokenize",
-            &[
-                "--tokenizer",
-                "missing.json",
-                "--in",
-                "missing.parquet",
-                "--out",
-                "ro/t.parquet",
-            ],
-            "ro",
-        ),
-        (
-            "finetune",
-            &[
-                "--model",
-                "missing",
-                "--train",
-                "m.parquet",
-                "--dev",
-                "m.parquet",
-                "--out",
-                "ro/runs/cls",
-            ],
-            "ro/runs",
-        ),
-        (
-            "extract-hidden",
-            &[
-                "--model",
-                "missing",
-                "--in",
-                "missing.parquet",
-                "--out",
-                "ro/h/train.safetensors",
-            ],
-            "ro/h",
-        ),
-        (
-            "probe-dims",
-            &["--hidden", "missing", "--out", "ro/rev.parquet"],
-            "ro",
-        ),
-        (
-            "rep-change",
-            &[
-                "--a",
-                "missing.safetensors",
-                "--b",
-                "missing.safetensors",
-                "--out",
-                "ro/cka/dev.parquet",
-            ],
-            "ro/cka",
-        ),
-        (
-            "cross-finetune",
-            &[
-                "--from",
-                "missing",
-                "--task-dir",
-                "missing",
-                "--tasks",
-                "news",
-                "--out",
-                "ro/cross",
-            ],
-            "ro/cross",
-        ),
-        (
-            "report",
-            &[
-                "--runs", "missing", "--probes", "missing", "--out", "ro/main",
-            ],
-            "ro/main",
-        ),
-    ];
-    for (name, args, dir) in cases {
-        let start = Instant::now();
-        let out = read_only_stage(root.path(), name, &strings(args))
-            .output()
-            .expect("the stage runs");
-        let took = start.elapsed();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success(),
-            "{name} wrote into a read-only folder"
-        );
-        let want = format!("{dir} is not writable");
-        assert!(
-            stderr.contains(&want) && stderr.contains("Permission denied"),
-            "{name}: want `{want}` (before reading its missing inputs), got:\n{stderr}"
-        );
-        assert!(
-            took < Duration::from_secs(10),
-            "{name} took {took:?} to refuse"
-        );
-        assert_eq!(
-            std::fs::read_dir(&ro).unwrap().count(),
-            0,
-            "{name} left something in the read-only folder"
-        );
-    }
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
