@@ -2,20 +2,11 @@
 //! (fewdims-train's AdamW step: one pass instead of fifteen). Every other backend and device gets
 //! its tensors back untouched, and the caller takes burn's ops.
 
+#[cfg(not(feature = "tch"))]
 use burn::tensor::Tensor;
 
-/// Runs `f` on the data of `update` (written in place) and `read`, when all four are f32 libtorch
-/// tensors on the CPU. A tensor whose storage is shared (a clone held elsewhere, say the best
-/// epoch's copy of the model) or strided is first copied, so no other handle ever sees the write.
-/// Gives the tensors back unchanged (`Err`) on any other backend or device.
-#[allow(clippy::type_complexity)]
-pub fn with_host_f32<const D: usize>(
-    update: [Tensor<D>; 3],
-    read: Tensor<D>,
-    f: impl FnOnce([&mut [f32]; 3], &[f32]),
-) -> Result<[Tensor<D>; 3], ([Tensor<D>; 3], Tensor<D>)> {
-    imp::with_host_f32(update, read, f)
-}
+#[cfg(feature = "tch")]
+pub use imp::with_host_f32;
 
 #[cfg(feature = "tch")]
 // burn-tch is deprecated upstream; it is still the fastest CPU backend here, and our tch path.
@@ -51,47 +42,51 @@ mod imp {
         unsafe { std::slice::from_raw_parts_mut(t.tensor.data_ptr() as *mut f32, n) }
     }
 
+    /// # Safety
+    /// `t` is a contiguous f32 CPU tensor that nothing writes while the slice lives.
+    unsafe fn slice<'a>(t: &'a TchTensor) -> &'a [f32] {
+        let n = t.tensor.numel();
+        // SAFETY: the caller's contract; numel f32 values start at data_ptr (offset included).
+        unsafe { std::slice::from_raw_parts(t.tensor.data_ptr() as *const f32, n) }
+    }
+
+    /// Runs `f` on the data of `update` (written in place) and `read`, when all four are f32 libtorch
+    /// tensors on the CPU. A tensor whose storage is shared (a clone held elsewhere, say the best
+    /// epoch's copy of the model) or strided is first copied, so no other handle ever sees the write.
+    /// Gives the tensors back unchanged (`Err`) on any other backend or device.
     #[allow(clippy::type_complexity)]
     pub fn with_host_f32<const D: usize>(
         update: [Tensor<D>; 3],
         read: Tensor<D>,
         f: impl FnOnce([&mut [f32]; 3], &[f32]),
     ) -> Result<[Tensor<D>; 3], ([Tensor<D>; 3], Tensor<D>)> {
-        let handles: Option<Vec<TchTensor>> = update.iter().chain([&read]).map(to_tch).collect();
-        let Some(mut handles) = handles else {
+        let [p, m, v] = &update;
+        let (Some(p), Some(m), Some(v), Some(g)) = (to_tch(p), to_tch(m), to_tch(v), to_tch(&read))
+        else {
             return Err((update, read));
         };
         // The shallow clones above are the only handles once the originals are gone.
         drop(update);
         drop(read);
-        let grad = handles.pop().expect("four handles");
-        let grad = TchTensor::new(grad.tensor.contiguous());
-        let [a, b, c]: [TchTensor; 3] = handles
-            .into_iter()
-            .map(owned)
-            .collect::<Vec<_>>()
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("three handles"));
+        let [a, b, c] = [p, m, v].map(owned);
+        let grad = TchTensor::new(g.tensor.contiguous());
         {
             // SAFETY: `owned` gave each its own contiguous storage; grad is only read.
             let out = unsafe { [slice_mut(&a), slice_mut(&b), slice_mut(&c)] };
-            let g: &[f32] = unsafe { slice_mut(&grad) };
+            let g = unsafe { slice(&grad) };
             f(out, g);
         }
         Ok([a, b, c].map(|t| Tensor::from_primitive::<LibTorch>(t)))
     }
 }
 
+/// Without libtorch compiled in, every tensor goes back untouched.
 #[cfg(not(feature = "tch"))]
-mod imp {
-    use burn::tensor::Tensor;
-
-    #[allow(clippy::type_complexity)]
-    pub fn with_host_f32<const D: usize>(
-        update: [Tensor<D>; 3],
-        read: Tensor<D>,
-        _f: impl FnOnce([&mut [f32]; 3], &[f32]),
-    ) -> Result<[Tensor<D>; 3], ([Tensor<D>; 3], Tensor<D>)> {
-        Err((update, read))
-    }
+#[allow(clippy::type_complexity)]
+pub fn with_host_f32<const D: usize>(
+    update: [Tensor<D>; 3],
+    read: Tensor<D>,
+    _f: impl FnOnce([&mut [f32]; 3], &[f32]),
+) -> Result<[Tensor<D>; 3], ([Tensor<D>; 3], Tensor<D>)> {
+    Err((update, read))
 }

@@ -296,18 +296,15 @@ impl BertModel {
     /// hidden states; the pooler runs only when `last` is the top layer.
     pub fn forward_upto(&self, input: BertInput, last: usize) -> BertOutput {
         let last = last.min(self.layers.len());
-        let mask = AttentionMask::new(input.attention_mask, input.padded);
-        let mut x = self
-            .embeddings
-            .forward(input.input_ids, input.token_type_ids);
-        let mut hidden_states = Vec::with_capacity(last + 1);
-        hidden_states.push(x.clone());
-        for layer in &self.layers[..last] {
-            x = layer.forward(x, &mask);
-            hidden_states.push(x.clone());
-        }
+        let (hidden_states, _) = self.hidden_upto(input, last);
         let pooled = (last == self.layers.len())
-            .then(|| self.pooler.as_ref().map(|p| p.forward(x)))
+            .then(|| {
+                let x = hidden_states
+                    .last()
+                    .expect("at least the embeddings")
+                    .clone();
+                self.pooler.as_ref().map(|p| p.forward(x))
+            })
             .flatten();
         BertOutput {
             hidden_states,
@@ -321,20 +318,30 @@ impl BertModel {
     /// position and drops all but one for a CLS head).
     pub fn first_token_at(&self, input: BertInput, layer: usize) -> Tensor<2> {
         let layer = layer.min(self.layers.len());
+        let (mut hidden, mask) = self.hidden_upto(input, layer.saturating_sub(1));
+        let x = hidden.pop().expect("at least the embeddings");
+        let [b, _, h] = x.dims();
+        let first = match layer {
+            0 => x.slice([0..b, 0..1]),
+            _ => self.layers[layer - 1].forward_first(x, &mask, 1),
+        };
+        first.reshape([b, h])
+    }
+
+    /// The embeddings and layers 1..=`last` (`last` ≤ L): `last + 1` hidden states [B, S, H], and
+    /// the attention mask they were computed with.
+    fn hidden_upto(&self, input: BertInput, last: usize) -> (Vec<Tensor<3>>, AttentionMask) {
         let mask = AttentionMask::new(input.attention_mask, input.padded);
         let mut x = self
             .embeddings
             .forward(input.input_ids, input.token_type_ids);
-        let [b, _, h] = x.dims();
-        if layer == 0 {
-            return x.slice([0..b, 0..1]).reshape([b, h]);
+        let mut hidden_states = Vec::with_capacity(last + 1);
+        hidden_states.push(x.clone());
+        for layer in &self.layers[..last] {
+            x = layer.forward(x, &mask);
+            hidden_states.push(x.clone());
         }
-        for l in &self.layers[..layer - 1] {
-            x = l.forward(x, &mask);
-        }
-        self.layers[layer - 1]
-            .forward_first(x, &mask, 1)
-            .reshape([b, h])
+        (hidden_states, mask)
     }
 
     /// Number of transformer layers L.
