@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 pub enum LockError {
     #[error("{}: another process is writing this output (it holds {}); wait for it to finish, or stop it", out.display(), lock.display())]
     Busy { out: PathBuf, lock: PathBuf },
+    /// The folder that holds the output (and its lock) takes no file: checked first, so a
+    /// read-only or full folder fails before any work.
+    #[error(transparent)]
+    NotWritable(#[from] crate::NotWritable),
     #[error("{}: cannot take the lock of output {}: {source}", lock.display(), out.display())]
     Io {
         out: PathBuf,
@@ -34,10 +38,12 @@ pub struct OutputLock {
 }
 
 impl OutputLock {
-    /// Takes the lock of `out` (a file or dir, existing or not), or refuses at once when another
-    /// process holds it; then removes the temp files a killed writer of `out` left.
+    /// Checks that the folder holding `out` takes files ([`crate::check_parent_writable`]), takes
+    /// the lock of `out` (a file or dir, existing or not), or refuses at once when another process
+    /// holds it; then removes the temp files a killed writer of `out` left.
     pub fn acquire(out: impl AsRef<Path>) -> Result<Self, LockError> {
         let out = out.as_ref();
+        crate::check_parent_writable(out)?;
         let path = lock_path(out);
         let err = |source| LockError::Io {
             out: out.into(),

@@ -68,6 +68,10 @@ impl From<fewdims_schema::LockError> for TrainError {
             fewdims_schema::LockError::Io { lock, source, .. } => {
                 TrainError::Io { path: lock, source }
             }
+            fewdims_schema::LockError::NotWritable(e) => TrainError::Io {
+                path: e.dir,
+                source: e.err,
+            },
         }
     }
 }

@@ -63,8 +63,8 @@ fn main() -> Result<()> {
         workers: a.workers,
         model_name: a.model_name,
     };
-    fewdims_schema::check_parent_writable(&config.out)?;
-    // One writer per output: refuse while another process (a second `make`) writes it.
+    // Its folder must take files, and one writer per output: refuse while another process (a
+    // second `make`) writes it (`OutputLock::acquire` checks both, before any input is read).
     let _lock = fewdims_schema::OutputLock::acquire(&config.out)?;
     let r = extract(&config).with_context(|| {
         format!(

@@ -54,7 +54,6 @@ fn main() -> Result<()> {
     // After the flag checks, before any input is read: the output folder must take files, and
     // one writer per output (table and predictions): refuse while another process writes it.
     let claim = |out: &PathBuf| -> Result<fewdims_schema::OutputLock> {
-        fewdims_schema::check_parent_writable(out)?;
         let lock = fewdims_schema::OutputLock::acquire(out)?;
         lock.remove_stale_of(fewdims_schema::probe::predictions_path(out))?;
         Ok(lock)

@@ -36,8 +36,8 @@ fn main() -> Result<()> {
             .num_threads(args.threads)
             .build_global()?;
     }
-    fewdims_schema::check_parent_writable(&args.out)?;
-    // One writer per output: refuse while another process (a second `make`) writes it.
+    // Its folder must take files, and one writer per output: refuse while another process (a
+    // second `make`) writes it (`OutputLock::acquire` checks both, before any input is read).
     let _lock = fewdims_schema::OutputLock::acquire(&args.out)?;
     let summary = rep_change(&RepChangeConfig {
         a: args.a,

@@ -45,8 +45,8 @@ fn main() -> Result<()> {
     if input == out {
         bail!("--in and --out are the same file: {}", input.display());
     }
-    fewdims_schema::check_parent_writable(&out)?;
-    // One writer per output: refuse while another process (a second `make`) writes it.
+    // Its folder must take files, and one writer per output: refuse while another process (a
+    // second `make`) writes it (`OutputLock::acquire` checks both, before any input is read).
     let _lock = fewdims_schema::OutputLock::acquire(&out)?;
     let tok = fewdims_data::load_tokenizer(&tokenizer, args.max_len as usize)?;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
