@@ -232,8 +232,9 @@ mod tests {
         fs::write(report.join("REPORT.md"), b"x").unwrap();
         fs::create_dir(d.join(".main.tmp.5")).unwrap();
         fs::write(d.join(".out.predictions.parquet.tmp.4"), b"x").unwrap();
-        // A killed process's writability probe goes; a live one's (ours) stays.
-        let live = format!(".fewdims-writable.{}", std::process::id());
+        // A killed process's writability probe goes; a live one's stays. The live one is init's
+        // (pid 1): ours would be the probe `acquire` itself writes and removes.
+        let live = ".fewdims-writable.1".to_string();
         fs::write(d.join(".fewdims-writable.4000000000"), b"x").unwrap();
         fs::write(d.join(&live), b"x").unwrap();
         let a = OutputLock::acquire(d.join("out.parquet")).unwrap();
